@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+import { AccessBotError } from './errors/access-bot-error';
+import { ConfigError } from './errors/config-error';
+import { EXIT, processIo, type CliCommand, type CliIo } from './cli/cli-io';
+import { UsageError } from './cli/usage-error';
+
+/** Each command group lives in its own module, loaded only when called. */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand> }> = {
+  start: { summary: 'run bot and worker in one process', load: async () => (require('./cli/start-command') as typeof import('./cli/start-command')).startCommand },
+  serve: { summary: 'run the bot: Slack, webhooks, HTTP endpoints', load: async () => (require('./cli/start-command') as typeof import('./cli/start-command')).serveCommand },
+  worker: { summary: 'run the CA worker and timers (reads CA keys)', load: async () => (require('./cli/start-command') as typeof import('./cli/start-command')).workerCommand },
+  ca: { summary: 'init | rotate | show the certificate authorities', load: async () => (require('./cli/ca-command') as typeof import('./cli/ca-command')).caCommand },
+  cert: { summary: 'sign | revoke | show certificates (admin)', load: async () => (require('./cli/cert-command') as typeof import('./cli/cert-command')).certCommand },
+  workflows: { summary: 'check | simulate | schema: the workflow files', load: async () => (require('./cli/workflows-command') as typeof import('./cli/workflows-command')).workflowsCommand },
+  audit: { summary: 'verify | export the audit log', load: async () => (require('./cli/audit-command') as typeof import('./cli/audit-command')).auditCommand },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    'Usage: access-bot <command> [options]',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `access-bot <command> --help` for the options of a command.',
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(usage());
+    return name === undefined ? EXIT.USAGE : EXIT.OK;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr.write(`Unknown command "${name}".\n\n${usage()}`);
+    return EXIT.USAGE;
+  }
+  try {
+    return await (await command.load())(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`${err.message}\n`);
+      return EXIT.USAGE;
+    }
+    if (err instanceof ConfigError || err instanceof AccessBotError) {
+      io.stderr.write(`${err.code}: ${err.message}\n`);
+      return EXIT.FAILURE;
+    }
+    io.stderr.write(`access-bot ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return EXIT.FAILURE;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      // Long-running commands (start, serve, worker) resolve only when they have shut down.
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`${String(err)}\n`);
+      process.exitCode = EXIT.FAILURE;
+    },
+  );
+}

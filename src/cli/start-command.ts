@@ -1,0 +1,5 @@
+import type { CliCommand } from './cli-io';
+// TEMPORARY during the first session: replaced by the real command.
+export const startCommand: CliCommand = async (_args, io) => { io.stderr.write('not built yet\n'); return 3; };
+export const serveCommand: CliCommand = async (_args, io) => { io.stderr.write('not built yet\n'); return 3; };
+export const workerCommand: CliCommand = async (_args, io) => { io.stderr.write('not built yet\n'); return 3; };

@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import { ConfigError } from '../errors/config-error';
+import { parseDuration } from './duration';
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const durationString = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration like 15m, 4h or 2d` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const optionalUrl = () =>
+  optionalString.refine((v) => v === undefined || URL.canParse(v), { message: 'must be a URL' });
+const urlWithDefault = (fallback: string) => z.string().trim().url({ message: 'must be a URL' }).default(fallback);
+
+const EnvSchema = z.object({
+  REDIS_URL: z.string().trim().default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+    .default('access-bot'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().trim().default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PUBLIC_URL: optionalUrl(),
+  WORKFLOWS_DIR: z.string().trim().default('./workflows'),
+  CA_DIR: z.string().trim().default('./ca'),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+  EXPIRY_WARNING: durationString('10m'),
+  RECONCILE_INTERVAL: durationString('1m'),
+  AUDIT_LOG_FILE: optionalString,
+  AUDIT_WEBHOOK_URL: optionalUrl(),
+  AUDIT_WEBHOOK_SECRET: optionalString,
+
+  SLACK_BOT_TOKEN: optionalString,
+  SLACK_SIGNING_SECRET: optionalString,
+  SLACK_APP_TOKEN: optionalString,
+  SLACK_API_URL: optionalUrl(),
+
+  JIRA_URL: optionalUrl(),
+  JIRA_EMAIL: optionalString,
+  JIRA_API_TOKEN: optionalString,
+  JIRA_WEBHOOK_SECRET: optionalString,
+
+  PAGERDUTY_TOKEN: optionalString,
+  PAGERDUTY_API_URL: urlWithDefault('https://api.pagerduty.com'),
+  PAGERDUTY_WEBHOOK_SECRET: optionalString,
+});
+
+export type RawEnv = z.infer<typeof EnvSchema>;
+
+export interface SlackSettings {
+  botToken: string;
+  /** HTTP mode when set. */
+  signingSecret?: string;
+  /** Socket Mode when set. */
+  appToken?: string;
+  apiUrl?: string;
+}
+export interface JiraSettings {
+  url: string;
+  email: string;
+  apiToken: string;
+  webhookSecret?: string;
+}
+export interface PagerDutySettings {
+  token: string;
+  apiUrl: string;
+  webhookSecret?: string;
+}
+
+export interface Env extends RawEnv {
+  slack?: SlackSettings;
+  jira?: JiraSettings;
+  pagerduty?: PagerDutySettings;
+}
+
+/**
+ * Reads the environment. Every integration is off when all its settings are absent; a partial set
+ * is an error, because half-configured security tooling should fail at start, not at the first request.
+ */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(
+      'Invalid environment',
+      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+    );
+  }
+  const env: Env = { ...parsed.data };
+  const problems: string[] = [];
+
+  const s = parsed.data;
+  if (s.SLACK_BOT_TOKEN || s.SLACK_SIGNING_SECRET || s.SLACK_APP_TOKEN) {
+    if (!s.SLACK_BOT_TOKEN) problems.push('SLACK_BOT_TOKEN is required when SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set');
+    if (!s.SLACK_SIGNING_SECRET && !s.SLACK_APP_TOKEN)
+      problems.push('set SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode) with SLACK_BOT_TOKEN');
+    if (s.SLACK_BOT_TOKEN && (s.SLACK_SIGNING_SECRET || s.SLACK_APP_TOKEN)) {
+      env.slack = {
+        botToken: s.SLACK_BOT_TOKEN,
+        ...(s.SLACK_SIGNING_SECRET ? { signingSecret: s.SLACK_SIGNING_SECRET } : {}),
+        ...(s.SLACK_APP_TOKEN ? { appToken: s.SLACK_APP_TOKEN } : {}),
+        ...(s.SLACK_API_URL ? { apiUrl: s.SLACK_API_URL.endsWith('/') ? s.SLACK_API_URL : `${s.SLACK_API_URL}/` } : {}),
+      };
+    }
+  }
+
+  if (s.JIRA_URL || s.JIRA_EMAIL || s.JIRA_API_TOKEN) {
+    if (!s.JIRA_URL || !s.JIRA_EMAIL || !s.JIRA_API_TOKEN)
+      problems.push('Jira needs all of JIRA_URL, JIRA_EMAIL and JIRA_API_TOKEN');
+    else
+      env.jira = {
+        url: s.JIRA_URL,
+        email: s.JIRA_EMAIL,
+        apiToken: s.JIRA_API_TOKEN,
+        ...(s.JIRA_WEBHOOK_SECRET ? { webhookSecret: s.JIRA_WEBHOOK_SECRET } : {}),
+      };
+  }
+
+  if (s.PAGERDUTY_TOKEN) {
+    env.pagerduty = {
+      token: s.PAGERDUTY_TOKEN,
+      apiUrl: s.PAGERDUTY_API_URL,
+      ...(s.PAGERDUTY_WEBHOOK_SECRET ? { webhookSecret: s.PAGERDUTY_WEBHOOK_SECRET } : {}),
+    };
+  } else if (s.PAGERDUTY_WEBHOOK_SECRET) {
+    problems.push('PAGERDUTY_WEBHOOK_SECRET is set but PAGERDUTY_TOKEN is not');
+  }
+
+  if (problems.length) throw new ConfigError('Invalid environment', problems);
+  return env;
+}
+
+/** One line per integration, logged at start so an operator sees what is on and what is off. */
+export function describeIntegrations(env: Env): string[] {
+  return [
+    env.slack
+      ? `slack: on (${env.slack.appToken && !env.slack.signingSecret ? 'Socket Mode' : 'HTTP'}${env.slack.apiUrl ? `, API ${env.slack.apiUrl}` : ''})`
+      : 'slack: off (set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)',
+    env.jira ? `jira: on (${env.jira.url})` : 'jira: off (set JIRA_URL, JIRA_EMAIL, JIRA_API_TOKEN)',
+    env.pagerduty ? `pagerduty: on (${env.pagerduty.apiUrl})` : 'pagerduty: off (set PAGERDUTY_TOKEN)',
+    env.AUDIT_LOG_FILE ? `audit JSONL sink: ${env.AUDIT_LOG_FILE === '-' ? 'stdout' : env.AUDIT_LOG_FILE}` : 'audit JSONL sink: off (set AUDIT_LOG_FILE)',
+    env.AUDIT_WEBHOOK_URL ? `audit webhook sink: ${env.AUDIT_WEBHOOK_URL}` : 'audit webhook sink: off (set AUDIT_WEBHOOK_URL)',
+  ];
+}

@@ -1,0 +1,260 @@
+import { z } from 'zod';
+import { DURATION_PATTERN, parseDuration } from './duration';
+
+/**
+ * The schema of `workflows/*.yaml`. Keys are snake_case in the files and stay snake_case in the
+ * parsed policy, so an error message, the docs and the code all use the same field names.
+ * Every object is strict: an unknown key is an error, never silently ignored.
+ */
+
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
+const Name = z
+  .string()
+  .regex(NAME_PATTERN, 'use lowercase letters, digits, ".", "_" and "-" (at most 63 characters)');
+
+export const Duration = z
+  .string()
+  .regex(new RegExp(DURATION_PATTERN), 'a duration like 15m, 4h, 2d or 1h30m')
+  .refine((v) => parseDuration(v) !== undefined, 'a duration greater than zero')
+  .transform((v) => parseDuration(v) as number)
+  .describe('Duration: a number followed by d, h, m or s, combined largest first, e.g. 15m, 4h, 2d, 1h30m');
+
+const SlackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'a Slack user id like U012ABCDEF');
+const Email = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address');
+/** A person: Slack user id, or email (linked to Slack, Jira and PagerDuty users by email). */
+const UserRef = z
+  .union([SlackUserId, Email], { error: 'a Slack user id like U012ABCDEF or an email address' })
+  .describe('A Slack user id (U012ABCDEF) or an email address');
+/** A Slack user group: its id (S012ABC) or its handle (db-admins, with or without @). */
+const GroupRef = z
+  .string()
+  .regex(/^(S[A-Z0-9]{2,}|@?[a-z0-9][a-z0-9._-]*)$/, 'a Slack user group id (S012ABC) or handle (db-admins)')
+  .transform((v) => v.replace(/^@/, ''))
+  .describe('A Slack user group id (S012ABCDEF) or handle (db-admins)');
+const ChannelId = z
+  .string()
+  .regex(/^[CG][A-Z0-9]{2,}$/, 'a Slack channel id like C012ABCDEF (names change, ids do not)')
+  .describe('A Slack channel id like C012ABCDEF');
+const PagerDutyId = z.string().regex(/^P[A-Z0-9]{5,}$/, 'a PagerDuty id like PABC123');
+
+const RegexSource = z
+  .string()
+  .min(1)
+  .max(500)
+  .refine((v) => {
+    try {
+      new RegExp(v);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'not a valid regular expression');
+
+/** Who may do something: everyone, or listed users and Slack user groups. */
+export const PeopleSchema = z
+  .strictObject({
+    everyone: z.boolean().optional().describe('Anyone in the Slack workspace'),
+    users: z.array(UserRef).max(500).optional(),
+    slack_groups: z.array(GroupRef).max(100).optional(),
+  })
+  .refine((p) => p.everyone === true || (p.users?.length ?? 0) + (p.slack_groups?.length ?? 0) > 0, {
+    message: 'name someone: everyone: true, users or slack_groups',
+  });
+
+export const OnCallSchema = z.strictObject({
+  escalation_policy: PagerDutyId.describe('PagerDuty escalation policy id'),
+  levels: z
+    .array(z.number().int().min(1).max(20))
+    .min(1)
+    .default([1])
+    .describe('Escalation levels whose current on-call may approve (default: level 1)'),
+});
+
+export const ApproversSchema = z
+  .strictObject({
+    users: z.array(UserRef).max(500).optional(),
+    slack_groups: z.array(GroupRef).max(100).optional(),
+    pagerduty_oncall: OnCallSchema.optional().describe('The current PagerDuty on-call of an escalation policy'),
+  })
+  .refine(
+    (a) => (a.users?.length ?? 0) + (a.slack_groups?.length ?? 0) > 0 || a.pagerduty_oncall !== undefined,
+    { message: 'name at least one approver: users, slack_groups or pagerduty_oncall' },
+  );
+
+export const StageSchema = z.strictObject({
+  name: z.string().min(1).max(64),
+  approvers: ApproversSchema,
+  approvals: z.number().int().min(1).max(10).default(1).describe('Distinct approvals needed to pass this stage'),
+  timeout: Duration.optional().describe('How long the stage waits for its approvals'),
+  on_timeout: z
+    .enum(['escalate', 'expire'])
+    .optional()
+    .describe(
+      'escalate: move to the next stage (the default when there is one); expire: the request times out. The last stage always expires.',
+    ),
+  reminder: Duration.optional().describe('First reminder to the stage approvers; later reminders back off (x2)'),
+});
+
+const PRINCIPAL_TEMPLATE = /^(?:[A-Za-z0-9._@-]|\{\{user\.(?:username|email|id)\}\})+$/;
+export const SshCertificateSchema = z.strictObject({
+  principals: z
+    .array(
+      z
+        .string()
+        .regex(
+          PRINCIPAL_TEMPLATE,
+          'letters, digits, . _ @ - and the templates {{user.username}}, {{user.email}}, {{user.id}}',
+        ),
+    )
+    .min(1, 'a certificate needs at least one principal (sshd refuses an empty list)')
+    .max(32)
+    .describe('Login names the certificate is valid for; never taken from user input'),
+  extensions: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^(permit-X11-forwarding|permit-agent-forwarding|permit-port-forwarding|permit-pty|permit-user-rc|no-touch-required|[a-z0-9._-]+@[a-z0-9.-]+)$/,
+          'an OpenSSH extension (permit-pty, permit-port-forwarding, permit-agent-forwarding, permit-X11-forwarding, permit-user-rc, no-touch-required) or name@domain',
+        ),
+    )
+    .max(16)
+    .default(['permit-pty']),
+  source_address: z
+    .array(z.string().regex(/^[0-9a-fA-F.:]+(\/\d{1,3})?$/, 'an IP address or CIDR block'))
+    .min(1)
+    .max(32)
+    .optional()
+    .describe('Critical option source-address: client addresses the certificate may be used from'),
+  force_command: z.string().min(1).max(1000).optional().describe('Critical option force-command'),
+  end_sessions_at_expiry: z
+    .boolean()
+    .default(false)
+    .describe('End open sessions when the certificate expires (needs the force-command wrapper on servers)'),
+});
+
+export const X509CertificateSchema = z.strictObject({
+  common_name: z
+    .enum(['{{user.email}}', '{{user.username}}', '{{user.id}}'])
+    .default('{{user.email}}')
+    .describe('Subject CN'),
+  groups: z
+    .array(z.string().min(1).max(64).regex(/^[^,+"\\<>;=]+$/, 'no , + " \\ < > ; = in a group'))
+    .max(32)
+    .default([])
+    .describe('Subject O values (Kubernetes groups); only these, never taken from user input'),
+  usage: z.enum(['kubernetes', 'database', 'mtls']).default('mtls').describe('Decides the usage snippet sent with the certificate'),
+  kubernetes: z
+    .strictObject({
+      cluster: z.string().min(1).max(100),
+      server: z.string().url(),
+    })
+    .optional()
+    .describe('Cluster name and API server for the kubeconfig snippet'),
+});
+
+export const ResourceSchema = z
+  .strictObject({
+    description: z.string().min(1).max(300),
+    workflow: Name.describe('Name of the workflow that governs requests for this resource'),
+    duration: z
+      .strictObject({ default: Duration, max: Duration })
+      .refine((d) => d.default <= d.max, { message: 'default is longer than max', path: ['default'] }),
+    pagerduty_service: PagerDutyId.optional().describe('PagerDuty service whose on-call and incidents apply'),
+    ssh: SshCertificateSchema.optional(),
+    x509: X509CertificateSchema.optional(),
+  })
+  .refine((r) => (r.ssh === undefined) !== (r.x509 === undefined), {
+    message: 'a resource yields exactly one certificate kind: ssh or x509',
+  });
+
+export const JiraApprovalSchema = z.strictObject({
+  project: z.string().regex(/^[A-Z][A-Z0-9_]{1,9}$/, 'a Jira project key like OPS'),
+  issue_type: z.string().min(1).max(60).default('Task'),
+  approved_status: z.string().min(1).max(60).default('Approved'),
+  denied_status: z.string().min(1).max(60).default('Declined'),
+});
+
+export const ApprovalRouteSchema = z
+  .strictObject({
+    slack_channel: ChannelId.optional().describe('Post approval requests in this channel'),
+    slack_dm: z.boolean().optional().describe('Send approval requests to each approver of the stage by DM'),
+    jira: JiraApprovalSchema.optional().describe('Open a Jira issue per request; moving it decides'),
+  })
+  .refine((a) => a.slack_channel !== undefined || a.slack_dm === true || a.jira !== undefined, {
+    message: 'say where approval happens: slack_channel, slack_dm: true or jira',
+  });
+
+export const AutoApproveRuleSchema = z.strictObject({
+  requesters: PeopleSchema,
+  max_duration: Duration.describe('Requests up to this long are approved without a person'),
+});
+
+export const BreakGlassSchema = z.strictObject({
+  pagerduty_services: z.array(PagerDutyId).min(1).describe('On-call for one of these services may break glass'),
+  require_active_incident: z.boolean().default(true),
+  max_duration: Duration.prefault('1h'),
+  notify: z
+    .strictObject({ slack_channel: ChannelId.optional(), users: z.array(UserRef).max(100).optional() })
+    .optional(),
+  review_required: z.boolean().default(true).describe('A post-incident review must be closed for each use'),
+  reviewers: ApproversSchema.optional().describe('Who closes the post-incident review (default: admins)'),
+});
+
+export const WorkflowSchema = z
+  .strictObject({
+    description: z.string().max(300).optional(),
+    requesters: PeopleSchema.describe('Who may request resources governed by this workflow'),
+    reason: z
+      .strictObject({
+        required: z.boolean().default(true),
+        pattern: RegexSource.optional(),
+        hint: z.string().min(1).max(200).optional().describe('Shown to the requester, and when the pattern fails'),
+      })
+      .default({ required: true }),
+    ticket: z
+      .strictObject({
+        required: z.boolean().default(false),
+        pattern: RegexSource.optional(),
+        hint: z.string().min(1).max(200).optional(),
+      })
+      .optional(),
+    stages: z.array(StageSchema).min(1).max(5),
+    distinct_approvers: z.boolean().default(true).describe('One person approves in one stage only'),
+    approval: ApprovalRouteSchema.default({ slack_dm: true }),
+    self_approval: z.boolean().default(false).describe('Whether requesters may approve their own requests'),
+    pending_ttl: Duration.prefault('24h').describe('A request still pending after this long times out'),
+    auto_approve: z.array(AutoApproveRuleSchema).max(20).default([]),
+    break_glass: BreakGlassSchema.optional(),
+  })
+  .superRefine((w, ctx) => {
+    const last = w.stages.length - 1;
+    w.stages.forEach((s, i) => {
+      if (s.on_timeout === 'escalate' && i === last)
+        ctx.addIssue({ code: 'custom', path: ['stages', i, 'on_timeout'], message: 'the last stage has no stage to escalate to' });
+      if (s.on_timeout !== undefined && s.timeout === undefined)
+        ctx.addIssue({ code: 'custom', path: ['stages', i, 'on_timeout'], message: 'on_timeout needs a timeout' });
+      if (s.reminder !== undefined && s.timeout !== undefined && s.reminder >= s.timeout)
+        ctx.addIssue({ code: 'custom', path: ['stages', i, 'reminder'], message: 'reminder must come before the timeout' });
+    });
+    if (w.reason.pattern !== undefined && !w.reason.required)
+      ctx.addIssue({ code: 'custom', path: ['reason', 'pattern'], message: 'a pattern needs required: true' });
+  });
+
+export const WorkflowFileSchema = z.strictObject({
+  admins: PeopleSchema.optional().describe(
+    'Who may revoke or cancel anyone\'s access, close break-glass reviews and issue certificates from the CLI',
+  ),
+  resources: z.record(Name, ResourceSchema).optional(),
+  workflows: z.record(Name, WorkflowSchema).optional(),
+});
+
+export type People = z.output<typeof PeopleSchema>;
+export type Approvers = z.output<typeof ApproversSchema>;
+export type Stage = z.output<typeof StageSchema>;
+export type SshCertificateSpec = z.output<typeof SshCertificateSchema>;
+export type X509CertificateSpec = z.output<typeof X509CertificateSchema>;
+export type ResourceSpec = z.output<typeof ResourceSchema>;
+export type WorkflowSpec = z.output<typeof WorkflowSchema>;
+export type BreakGlassSpec = z.output<typeof BreakGlassSchema>;
+export type WorkflowFile = z.output<typeof WorkflowFileSchema>;

@@ -1,0 +1,220 @@
+import type { Policy } from '../config/policy';
+
+export const REQUEST_STATES = [
+  'pending',
+  'approved',
+  'issued',
+  'expired',
+  'revoked',
+  'denied',
+  'cancelled',
+  'timed_out',
+  'failed',
+] as const;
+export type RequestState = (typeof REQUEST_STATES)[number];
+
+/** States from which nothing follows. */
+export const CLOSED_STATES: readonly RequestState[] = ['expired', 'revoked', 'denied', 'cancelled', 'timed_out', 'failed'];
+
+/** How a decision reached us. */
+export type Channel = 'slack' | 'jira' | 'cli' | 'pagerduty' | 'system';
+
+export interface Person {
+  /** Slack user id: the identity of record. */
+  id: string;
+  email?: string;
+  /** Display or real name, for messages only. */
+  name?: string;
+}
+
+export interface Review {
+  stage: number;
+  by: string;
+  decision: 'approve' | 'deny';
+  via: Channel;
+  at: number;
+  comment?: string;
+}
+
+export interface IssuedCertificate {
+  kind: 'ssh' | 'x509';
+  serial: string;
+  /** SHA256 fingerprint of the user's public key the certificate binds. */
+  keyFingerprint: string;
+  validAfter: number;
+  validBefore: number;
+  /** SSH principals, or X.509 subject groups (O). */
+  principals: string[];
+  /** The certificate: one OpenSSH line, or PEM. */
+  text: string;
+  issuedAt: number;
+}
+
+export interface BreakGlass {
+  incidentId?: string;
+  service?: string;
+  reviewRequired: boolean;
+  review?: { by: string; at: number; notes: string };
+}
+
+/**
+ * A request for access and, once approved, the grant it became. Times are epoch milliseconds.
+ * `version` increases by one on every committed transition (compare-and-set).
+ */
+export interface AccessRequest {
+  id: string;
+  version: number;
+  state: RequestState;
+  requester: Person;
+  resource: string;
+  workflow: string;
+  reason: string;
+  ticket?: string;
+  requestedMs: number;
+  /** The access window length: requested, clamped to the maximum. */
+  grantedMs: number;
+  /** Fingerprint of the registered public key the certificate will bind. */
+  keyFingerprint?: string;
+  createdAt: number;
+  updatedAt: number;
+  stage: number;
+  stageStartedAt: number;
+  /** Stage indexes that were left by timeout rather than by approval. */
+  escalatedStages: number[];
+  reviews: Review[];
+  /** Approvers of the current stage as resolved when it started (the pending-by-approver index). */
+  approvers: string[];
+  approvedAt?: number;
+  expiresAt?: number;
+  autoApproved?: { rule: number };
+  breakGlass?: BreakGlass;
+  /** The grant this request extends. */
+  extensionOf?: string;
+  /** Issued from the CLI by an admin, outside the approval workflow. */
+  adminIssued?: { by: string };
+  closedAt?: number;
+  closedBy?: string;
+  closeReason?: string;
+  certificate?: IssuedCertificate;
+  failure?: string;
+}
+
+/** Who is acting, as far as the engine needs to know. */
+export interface Actor {
+  /** Slack user id, or `system` for timers and the reconciler. */
+  id: string;
+  email?: string;
+  name?: string;
+  /** Slack user group ids and handles the actor belongs to. */
+  groups: string[];
+}
+
+export const SYSTEM_ACTOR: Actor = { id: 'system', groups: [] };
+
+export interface DecisionContext {
+  now: number;
+  policy: Policy;
+  actor: Actor;
+  /** Slack user ids of each stage's approvers, resolved (groups expanded, on-call looked up). */
+  approversByStage?: string[][];
+  /** PagerDuty services the actor is on call for right now. */
+  oncallServices?: string[];
+  /** Active (triggered or acknowledged) incidents on the services that matter. */
+  activeIncidents?: { id: string; service: string }[];
+  /** Whether the actor is an admin (resolved from the policy's `admins`). */
+  actorIsAdmin?: boolean;
+  /** Before expiry, when the requester is warned. */
+  expiryWarningMs?: number;
+}
+
+export type RequestEvent =
+  | {
+      type: 'submit';
+      id: string;
+      resource: string;
+      durationMs?: number;
+      reason: string;
+      ticket?: string;
+      keyFingerprint?: string;
+      breakGlass?: boolean;
+      /** The issued grant to extend; the requester must own it. */
+      extensionOf?: AccessRequest;
+      /** Admin-issued from the CLI: skips the workflow, still audited. */
+      adminIssue?: boolean;
+      requester: Person;
+    }
+  | { type: 'review'; decision: 'approve' | 'deny'; via: Channel; comment?: string }
+  | { type: 'stage_timeout'; stage: number }
+  | { type: 'reminder_due'; stage: number; n: number }
+  | { type: 'pending_ttl' }
+  | { type: 'cancel'; comment?: string }
+  | { type: 'issued'; certificate: IssuedCertificate }
+  | { type: 'issue_failed'; error: string }
+  | { type: 'expire' }
+  | { type: 'revoke'; comment?: string }
+  | { type: 'break_glass_review'; notes: string };
+
+export type RequestEventType = RequestEvent['type'];
+
+export type TimerKind = 'stage_timeout' | 'reminder' | 'pending_ttl' | 'expiry' | 'expiry_warning';
+
+export type RequesterNotice =
+  | 'pending'
+  | 'approved'
+  | 'denied'
+  | 'timed_out'
+  | 'cancelled'
+  | 'issued'
+  | 'failed'
+  | 'expiring'
+  | 'expired'
+  | 'revoked';
+
+/** An audit event before the log gives it a sequence number and hashes. */
+export interface AuditInput {
+  type: string;
+  actor: { id: string; via?: Channel };
+  requestId?: string;
+  data: Record<string, unknown>;
+}
+
+export type Effect =
+  | { type: 'audit'; event: AuditInput }
+  | { type: 'notify_approvers'; stage: number; reason: 'new' | 'escalated' | 'reminder' }
+  | { type: 'update_approval_messages' }
+  | { type: 'notify_requester'; notice: RequesterNotice }
+  | { type: 'enqueue_issuance' }
+  | { type: 'schedule'; timer: TimerKind; at: number; stage?: number; n?: number }
+  | { type: 'revoke_certificate' }
+  | { type: 'notify_break_glass' };
+
+export type RefusalCode =
+  | 'UNKNOWN_RESOURCE'
+  | 'NOT_ELIGIBLE'
+  | 'REASON_REQUIRED'
+  | 'REASON_INVALID'
+  | 'FIELD_TOO_LONG'
+  | 'TICKET_REQUIRED'
+  | 'TICKET_INVALID'
+  | 'DURATION_INVALID'
+  | 'DURATION_TOO_LONG'
+  | 'KEY_REQUIRED'
+  | 'BREAK_GLASS_NOT_ALLOWED'
+  | 'EXTENSION_INVALID'
+  | 'NOT_PENDING'
+  | 'NOT_APPROVER'
+  | 'SELF_APPROVAL'
+  | 'ALREADY_REVIEWED'
+  | 'NOT_ALLOWED'
+  | 'NOT_ACTIVE'
+  | 'NO_REVIEW_DUE'
+  | 'COMMENT_REQUIRED';
+
+export type Decision =
+  | { kind: 'transition'; request: AccessRequest; effects: Effect[] }
+  /** Nothing changes; `effects` holds the audit of the refusal. */
+  | { kind: 'refused'; code: RefusalCode; message: string; effects: Effect[] }
+  /** Nothing changes and nothing is audited: a stale timer, a repeated click. */
+  | { kind: 'noop'; reason: string };
+
+export type { Policy };

@@ -1,0 +1,2 @@
+export { AccessBotError } from './access-bot-error';
+export { ConfigError } from './config-error';
