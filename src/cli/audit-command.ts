@@ -1,3 +1,141 @@
-import type { CliCommand } from './cli-io';
-// TEMPORARY during the first session: replaced by the real command.
-export const auditCommand: CliCommand = async (_args, io) => { io.stderr.write('not built yet\n'); return 3; };
+import { verifyChain, type VerifyResult } from '../audit/audit-chain';
+import { auditFilter } from '../audit/audit-filter';
+import { readAuditJsonl } from '../audit/jsonl-file-reader';
+import { RedisAuditLog } from '../audit/redis-audit-log';
+import { createRedis } from '../app/redis-connection';
+import { loadEnv } from '../config/env';
+import { RedisKeys } from '../store/redis-keys';
+import { EXIT, type CliCommand, type CliIo } from './cli-io';
+import { parseOptions } from './parse-options';
+import { parseTimeOption } from './parse-time';
+import { UsageError } from './usage-error';
+
+const HELP = `Usage:
+  access-bot audit verify [--file FILE] [--anchor SEQ:HASH] [--json]
+      Proves the audit log unbroken (exit 0, prints the count and head hash), or names the first
+      bad event (exit 1). --file verifies an exported JSON-lines file instead of Redis.
+      --anchor checks that the log still contains a head you recorded earlier.
+  access-bot audit export [--since T] [--until T] [--request ID] [--user U] [--type TYPE]
+      Prints events as JSON lines. T is a date (2026-11-01, 2026-11-01T09:00:00Z) or a duration
+      meaning "that long ago" (24h, 7d). --user keeps what the user did and every event of their
+      requests. --type keeps one type or a family (request, review, cert, breakglass…).
+`;
+
+export const auditCommand: CliCommand = async (args, io) => {
+  const [sub, ...rest] = args;
+  if (sub === 'verify') return verify(rest, io);
+  if (sub === 'export') return exportEvents(rest, io);
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    io.stdout.write(HELP);
+    return sub === undefined ? EXIT.USAGE : EXIT.OK;
+  }
+  throw new UsageError(`Unknown audit subcommand "${sub}".\n\n${HELP}`);
+};
+
+
+function openLog(io: CliIo) {
+  const env = loadEnv(io.env);
+  const redis = createRedis(env.REDIS_URL, { name: 'access-bot-cli' });
+  return { log: new RedisAuditLog(redis, new RedisKeys(env.REDIS_PREFIX)), close: () => redis.quit() };
+}
+
+async function verify(rest: string[], io: CliIo): Promise<number> {
+  const { values } = parseOptions(
+    {
+      args: rest,
+      options: { file: { type: 'string' }, anchor: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    },
+    HELP,
+  );
+  if (values.help) {
+    io.stdout.write(HELP);
+    return EXIT.OK;
+  }
+  let anchor: { seq: number; hash: string } | undefined;
+  if (typeof values.anchor === 'string') {
+    const m = /^(\d+):([0-9a-f]{64})$/.exec(values.anchor);
+    if (!m) throw new UsageError('--anchor takes SEQ:HASH as printed by an earlier `audit verify`.');
+    anchor = { seq: Number(m[1]), hash: m[2]! };
+  }
+
+  let result: VerifyResult;
+  let anchorFound = anchor === undefined;
+  const checkAnchor = async function* <E extends { seq: number; hash: string }>(events: AsyncIterable<E>) {
+    for await (const e of events) {
+      if (anchor && e.seq === anchor.seq) anchorFound = e.hash === anchor.hash;
+      yield e;
+    }
+  };
+  if (typeof values.file === 'string') {
+    result = await verifyChain(checkAnchor(readAuditJsonl(values.file)));
+  } else {
+    const { log, close } = openLog(io);
+    try {
+      const head = await log.head();
+      result = await verifyChain(checkAnchor(log.read({ toSeq: head.seq })), head);
+    } finally {
+      await close();
+    }
+  }
+
+  if (result.ok && !anchorFound) {
+    result = {
+      ok: false,
+      count: result.count,
+      firstBad: { seq: anchor!.seq, problem: `the log does not contain the anchor ${anchor!.seq}:${anchor!.hash}: history was rewritten or cut` },
+    };
+  }
+  if (values.json) io.stdout.write(`${JSON.stringify(result)}\n`);
+  else if (result.ok) io.stdout.write(`ok: ${result.count} events, chain unbroken; head ${result.head.seq}:${result.head.hash}\n`);
+  else
+    io.stdout.write(
+      `BROKEN at event ${result.firstBad.seq}${result.firstBad.id ? ` (stream id ${result.firstBad.id})` : ''}: ${result.firstBad.problem}\n` +
+        `${result.count} events before it verified.\n`,
+    );
+  return result.ok ? EXIT.OK : EXIT.NEGATIVE;
+}
+
+async function exportEvents(rest: string[], io: CliIo): Promise<number> {
+  const { values } = parseOptions(
+    {
+      args: rest,
+      options: {
+        since: { type: 'string' },
+        until: { type: 'string' },
+        request: { type: 'string' },
+        user: { type: 'string' },
+        type: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    },
+    HELP,
+  );
+  if (values.help) {
+    io.stdout.write(HELP);
+    return EXIT.OK;
+  }
+  const now = Date.now();
+  const since = typeof values.since === 'string' ? parseTimeOption('since', values.since, now) : undefined;
+  const until = typeof values.until === 'string' ? parseTimeOption('until', values.until, now) : undefined;
+  const keep = auditFilter({
+    ...(typeof values.request === 'string' ? { requestId: values.request } : {}),
+    ...(typeof values.user === 'string' ? { user: values.user } : {}),
+    ...(typeof values.type === 'string' ? { type: values.type } : {}),
+  });
+  const { log, close } = openLog(io);
+  try {
+    // Filter on the event's own time. The whole log is read: the user filter needs each request's
+    // creation event, which may be older than --since.
+    for await (const event of log.read()) {
+      if (!keep(event)) continue;
+      const at = Date.parse(event.at);
+      if ((since !== undefined && at < since) || (until !== undefined && at > until)) continue;
+      io.stdout.write(`${JSON.stringify(event)}\n`);
+    }
+  } finally {
+    await close();
+  }
+  return EXIT.OK;
+}

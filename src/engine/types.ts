@@ -88,8 +88,8 @@ export interface AccessRequest {
   expiresAt?: number;
   autoApproved?: { rule: number };
   breakGlass?: BreakGlass;
-  /** The grant this request extends. */
-  extensionOf?: string;
+  /** The grant this request extends, and when that grant ends: the extension's window follows on from it. */
+  extension?: { of: string; previousExpiresAt: number };
   /** Issued from the CLI by an admin, outside the approval workflow. */
   adminIssued?: { by: string };
   closedAt?: number;
@@ -142,17 +142,18 @@ export type RequestEvent =
       /** Admin-issued from the CLI: skips the workflow, still audited. */
       adminIssue?: boolean;
       requester: Person;
+      via: Channel;
     }
   | { type: 'review'; decision: 'approve' | 'deny'; via: Channel; comment?: string }
   | { type: 'stage_timeout'; stage: number }
   | { type: 'reminder_due'; stage: number; n: number }
   | { type: 'pending_ttl' }
-  | { type: 'cancel'; comment?: string }
+  | { type: 'cancel'; via: Channel; comment?: string }
   | { type: 'issued'; certificate: IssuedCertificate }
   | { type: 'issue_failed'; error: string }
   | { type: 'expire' }
-  | { type: 'revoke'; comment?: string }
-  | { type: 'break_glass_review'; notes: string };
+  | { type: 'revoke'; via: Channel; comment?: string }
+  | { type: 'break_glass_review'; via: Channel; notes: string };
 
 export type RequestEventType = RequestEvent['type'];
 

@@ -1,0 +1,87 @@
+import type { Redis } from 'ioredis';
+import type { AuditInput } from '../engine/types';
+import { LuaScript } from '../store/lua-script';
+import type { RedisKeys } from '../store/redis-keys';
+import { bodyHash, GENESIS_HASH, verifyChain, type VerifyResult } from './audit-chain';
+import { canonicalJson } from './canonical-json';
+import type { AuditBody, AuditEvent } from './audit-event';
+import { APPEND_ONLY_SCRIPT } from './lua/audit-append-lua';
+
+const appendOnly = new LuaScript(APPEND_ONLY_SCRIPT);
+
+export interface AuditQuery {
+  /** Epoch ms, inclusive. */
+  since?: number;
+  /** Epoch ms, inclusive. */
+  until?: number;
+  /** Stop after this sequence number. */
+  toSeq?: number;
+  batch?: number;
+}
+
+/** The audit log in a Redis stream: appended by Lua (with the hash chain), read in order. */
+export class RedisAuditLog {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  /** Bodies and body hashes, flattened as the Lua append expects them. */
+  static prepare(inputs: AuditInput[], now: number): string[] {
+    const at = new Date(now).toISOString();
+    return inputs.flatMap((input) => {
+      const body: AuditBody = { type: input.type, at, actor: input.actor, data: input.data };
+      if (input.requestId !== undefined) body.requestId = input.requestId;
+      return [canonicalJson(body), bodyHash(body)];
+    });
+  }
+
+  /** Appends events that belong to no state change; returns the last sequence number. */
+  async append(inputs: AuditInput[], now: number): Promise<number> {
+    if (inputs.length === 0) return (await this.head()).seq;
+    const seq = await appendOnly.run(this.redis, [this.keys.auditStream, this.keys.auditHead], [
+      inputs.length,
+      ...RedisAuditLog.prepare(inputs, now),
+    ]);
+    return Number(seq);
+  }
+
+  async head(): Promise<{ seq: number; hash: string }> {
+    const [seq, hash] = await this.redis.hmget(this.keys.auditHead, 'seq', 'hash');
+    return { seq: Number(seq ?? 0), hash: hash ?? GENESIS_HASH };
+  }
+
+  async *read(query: AuditQuery = {}): AsyncGenerator<AuditEvent> {
+    const batch = query.batch ?? 1000;
+    let start = query.since !== undefined ? String(query.since) : '-';
+    const end = query.until !== undefined ? String(query.until) : '+';
+    for (;;) {
+      const entries = await this.redis.xrange(this.keys.auditStream, start, end, 'COUNT', batch);
+      for (const [id, fields] of entries) {
+        const event = parseStreamEntry(id, fields);
+        if (query.toSeq !== undefined && event.seq > query.toSeq) return;
+        yield event;
+      }
+      if (entries.length < batch) return;
+      start = `(${entries[entries.length - 1]![0]}`;
+    }
+  }
+
+  /** Verifies the whole chain up to the head as it was when verification began. */
+  async verify(): Promise<VerifyResult> {
+    const head = await this.head();
+    return verifyChain(this.read({ toSeq: head.seq }), head);
+  }
+}
+
+export function parseStreamEntry(id: string, fields: string[]): AuditEvent {
+  const map = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
+  const base = { id, seq: Number(map.get('seq')), prev: map.get('prev') ?? '', hash: map.get('hash') ?? '' };
+  try {
+    const body = JSON.parse(map.get('body') ?? '') as AuditBody;
+    return { ...body, ...base };
+  } catch {
+    return { ...base, type: '(unreadable)', at: '', actor: { id: '' }, data: { raw: map.get('body') ?? null } };
+  }
+}

@@ -1,0 +1,73 @@
+import { AUDIT_EVENT_TYPES } from '../audit/audit-event-types';
+import type { RedisAuditLog } from '../audit/redis-audit-log';
+import type { AccessRequest, Effect } from '../engine/types';
+import type { Logger } from '../log/logger';
+import type { Notifier, Scheduler } from './ports';
+
+/**
+ * Carries out the effects of a committed transition. Durable work (queue, timers, revocation) runs
+ * first, then messages. A failing effect is logged and audited as `external.failed` and does not
+ * stop the others: the state change has already happened, and the reconciler re-drives issuance.
+ */
+export class EffectRunner {
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly notifier: Notifier,
+    private readonly audit: RedisAuditLog,
+    private readonly logger: Logger,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async run(request: AccessRequest, effects: Effect[]): Promise<void> {
+    const isDurable = (e: Effect) => e.type === 'enqueue_issuance' || e.type === 'schedule' || e.type === 'revoke_certificate';
+    const durable = effects.filter(isDurable);
+    const messages = effects.filter((e) => !isDurable(e) && e.type !== 'audit');
+    for (const effect of durable) await this.attempt(request, effect);
+    await Promise.all(messages.map((effect) => this.attempt(request, effect)));
+  }
+
+  private async attempt(request: AccessRequest, effect: Effect): Promise<void> {
+    try {
+      await this.perform(request, effect);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.logger.error({ err, requestId: request.id, effect: effect.type }, 'effect failed');
+      try {
+        await this.audit.append(
+          [
+            {
+              type: AUDIT_EVENT_TYPES.externalCallFailed,
+              actor: { id: 'system', via: 'system' },
+              requestId: request.id,
+              data: { effect: effect.type, error: message.slice(0, 500) },
+            },
+          ],
+          this.clock(),
+        );
+      } catch (auditErr) {
+        this.logger.error({ err: auditErr, requestId: request.id }, 'could not audit a failed effect');
+      }
+    }
+  }
+
+  private perform(request: AccessRequest, effect: Effect): Promise<void> {
+    switch (effect.type) {
+      case 'enqueue_issuance':
+        return this.scheduler.enqueueIssuance(request);
+      case 'schedule':
+        return this.scheduler.schedule(request, effect.timer, effect.at, effect.stage, effect.n);
+      case 'revoke_certificate':
+        return this.scheduler.revokeCertificate(request);
+      case 'notify_approvers':
+        return this.notifier.approvers(request, effect.stage, effect.reason);
+      case 'update_approval_messages':
+        return this.notifier.updateApprovalMessages(request);
+      case 'notify_requester':
+        return this.notifier.requester(request, effect.notice);
+      case 'notify_break_glass':
+        return this.notifier.breakGlass(request);
+      case 'audit':
+        return Promise.resolve();
+    }
+  }
+}

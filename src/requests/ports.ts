@@ -1,0 +1,54 @@
+import type { Approvers } from '../config/workflow-schema';
+import type { AccessRequest, Actor, RequesterNotice, TimerKind } from '../engine/types';
+
+/** Who people are: Slack in production, flags on the CLI. */
+export interface Directory {
+  /** The person behind a Slack user id, with email, name and user groups (ids and handles). */
+  actor(userId: string): Promise<Actor>;
+  /** Slack user ids of an approver set: users, group members, and the PagerDuty on-call by email. */
+  resolveApprovers(approvers: Approvers): Promise<string[]>;
+}
+
+/** PagerDuty, as far as access decisions need it. */
+export interface OnCall {
+  readonly enabled: boolean;
+  /** Services whose current on-call (any escalation level) includes this person. */
+  servicesOnCallFor(actor: Actor): Promise<string[]>;
+  /** Triggered or acknowledged incidents on these services. */
+  activeIncidents(services: string[]): Promise<{ id: string; service: string }[]>;
+  /** Emails of whoever is on call at these levels of an escalation policy now. */
+  oncallEmails(escalationPolicy: string, levels: number[]): Promise<string[]>;
+}
+
+/** Messages to people: Slack (and Jira as an approval channel). Failures are logged and audited, never fatal. */
+export interface Notifier {
+  approvers(request: AccessRequest, stage: number, reason: 'new' | 'escalated' | 'reminder'): Promise<void>;
+  updateApprovalMessages(request: AccessRequest): Promise<void>;
+  requester(request: AccessRequest, notice: RequesterNotice): Promise<void>;
+  breakGlass(request: AccessRequest): Promise<void>;
+}
+
+/** Durable work for later: BullMQ in production. */
+export interface Scheduler {
+  enqueueIssuance(request: AccessRequest): Promise<void>;
+  schedule(request: AccessRequest, timer: TimerKind, at: number, stage?: number, n?: number): Promise<void>;
+  revokeCertificate(request: AccessRequest): Promise<void>;
+}
+
+export interface RegisteredKey {
+  fingerprint: string;
+  /** Which certificates it can go into. */
+  kind: 'ssh' | 'x509';
+  /** ssh-ed25519, ecdsa-sha2-nistp256, ssh-rsa, or for X.509: rsa, ec, ed25519. */
+  algorithm: string;
+  /** The public key as the user gave it: an OpenSSH line, a PEM public key or a CSR. */
+  text: string;
+  addedAt: number;
+  comment?: string;
+}
+
+/** Users' registered public keys: the private keys never leave their machines. */
+export interface KeyRegistry {
+  latest(userId: string, kind: 'ssh' | 'x509'): Promise<RegisteredKey | undefined>;
+  get(userId: string, fingerprint: string): Promise<RegisteredKey | undefined>;
+}

@@ -1,0 +1,264 @@
+import { AUDIT_EVENT_TYPES as A } from '../audit/audit-event-types';
+import type { RedisAuditLog } from '../audit/redis-audit-log';
+import type { Policy } from '../config/policy';
+import { decide } from '../engine/request-machine';
+import {
+  SYSTEM_ACTOR,
+  type AccessRequest,
+  type Actor,
+  type AuditInput,
+  type Channel,
+  type DecisionContext,
+  type Effect,
+  type IssuedCertificate,
+  type Person,
+  type RefusalCode,
+  type RequestEvent,
+  type TimerKind,
+} from '../engine/types';
+import type { Logger } from '../log/logger';
+import type { RedisRequestStore } from '../store/redis-request-store';
+import type { EffectRunner } from './effect-runner';
+import { TransitionConflictError } from './errors/transition-conflict-error';
+import type { Directory, KeyRegistry, OnCall } from './ports';
+import { newRequestId } from './request-id';
+
+export type ServiceResult =
+  | { status: 'ok'; request: AccessRequest }
+  /** Nothing changed and nothing is wrong: a repeated click, a stale timer. */
+  | { status: 'noop'; request?: AccessRequest; message: string }
+  /** Refused and audited; `message` is for the person. */
+  | { status: 'refused'; code: RefusalCode | 'REQUEST_NOT_FOUND'; message: string; request?: AccessRequest };
+
+export interface SubmitInput {
+  resource: string;
+  durationMs?: number;
+  reason: string;
+  ticket?: string;
+  breakGlass?: boolean;
+  /** Id of the issued grant to extend. */
+  extensionOf?: string;
+  /** A specific registered key; otherwise the newest of the right kind. */
+  keyFingerprint?: string;
+  via: Channel;
+  /** Admin issuing for someone else from the CLI (skips the workflow; audited). */
+  adminIssueFor?: Person;
+}
+
+export interface RequestServiceDeps {
+  store: RedisRequestStore;
+  audit: RedisAuditLog;
+  policy: () => Policy;
+  directory: Directory;
+  oncall: OnCall;
+  keys: KeyRegistry;
+  effects: EffectRunner;
+  logger: Logger;
+  clock?: () => number;
+  newId?: () => string;
+  expiryWarningMs?: number;
+}
+
+const MAX_ATTEMPTS = 20;
+
+/**
+ * The one way requests change. Builds the decision context (who the actor is, who approves, who is
+ * on call), asks the engine, commits with compare-and-set (re-reading and re-deciding on a lost
+ * race), then carries out the effects. Refusals are audited and change nothing else.
+ */
+export class RequestService {
+  private readonly clock: () => number;
+  private readonly newId: () => string;
+
+  constructor(private readonly deps: RequestServiceDeps) {
+    this.clock = deps.clock ?? Date.now;
+    this.newId = deps.newId ?? newRequestId;
+  }
+
+  get policy(): Policy {
+    return this.deps.policy();
+  }
+
+  async get(id: string): Promise<AccessRequest | undefined> {
+    return this.deps.store.get(id);
+  }
+
+  async submit(actorId: string, input: SubmitInput): Promise<ServiceResult> {
+    const actor = await this.deps.directory.actor(actorId);
+    const policy = this.policy;
+    const resource = policy.resources.get(input.resource);
+    const requester: Person = input.adminIssueFor ?? {
+      id: actor.id,
+      ...(actor.email ? { email: actor.email } : {}),
+      ...(actor.name ? { name: actor.name } : {}),
+    };
+
+    let keyFingerprint = input.keyFingerprint;
+    if (resource && keyFingerprint === undefined) {
+      keyFingerprint = (await this.deps.keys.latest(requester.id, resource.ssh ? 'ssh' : 'x509'))?.fingerprint;
+    } else if (resource && keyFingerprint !== undefined && !(await this.deps.keys.get(requester.id, keyFingerprint))) {
+      keyFingerprint = undefined;
+    }
+
+    let extensionOf: AccessRequest | undefined;
+    if (input.extensionOf !== undefined) {
+      extensionOf = await this.deps.store.get(input.extensionOf);
+      if (!extensionOf) return this.notFound(input.extensionOf, actor, input.via, A.requestRefused);
+    }
+
+    const event: RequestEvent = {
+      type: 'submit',
+      id: this.newId(),
+      resource: input.resource,
+      reason: input.reason,
+      requester,
+      via: input.via,
+      ...(input.durationMs !== undefined ? { durationMs: input.durationMs } : {}),
+      ...(input.ticket !== undefined ? { ticket: input.ticket } : {}),
+      ...(keyFingerprint !== undefined ? { keyFingerprint } : {}),
+      ...(input.breakGlass ? { breakGlass: true } : {}),
+      ...(extensionOf ? { extensionOf } : {}),
+      ...(input.adminIssueFor ? { adminIssue: true } : {}),
+    };
+
+    const ctx = await this.context(undefined, event, actor);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const result = await this.decideAndCommit(undefined, event, ctx);
+      if (result !== 'conflict') return result;
+      event.id = this.newId();
+    }
+    throw new TransitionConflictError(event.id);
+  }
+
+  review(requestId: string, actorId: string, decision: 'approve' | 'deny', via: Channel, comment?: string) {
+    return this.act(requestId, actorId, { type: 'review', decision, via, ...(comment !== undefined ? { comment } : {}) }, A.reviewRefused);
+  }
+
+  cancel(requestId: string, actorId: string, via: Channel, comment?: string) {
+    return this.act(requestId, actorId, { type: 'cancel', via, ...(comment !== undefined ? { comment } : {}) }, A.cancelRefused);
+  }
+
+  revoke(requestId: string, actorId: string, via: Channel, comment?: string) {
+    return this.act(requestId, actorId, { type: 'revoke', via, ...(comment !== undefined ? { comment } : {}) }, A.revokeRefused);
+  }
+
+  reviewBreakGlass(requestId: string, actorId: string, via: Channel, notes: string) {
+    return this.act(requestId, actorId, { type: 'break_glass_review', via, notes }, A.breakGlassReviewRefused);
+  }
+
+  /** A timer fired (from the worker). Stale timers are no-ops. */
+  handleTimer(requestId: string, timer: TimerKind, stage?: number, n?: number): Promise<ServiceResult> {
+    const event: RequestEvent =
+      timer === 'stage_timeout'
+        ? { type: 'stage_timeout', stage: stage ?? 0 }
+        : timer === 'reminder'
+          ? { type: 'reminder_due', stage: stage ?? 0, n: n ?? 0 }
+          : timer === 'pending_ttl'
+            ? { type: 'pending_ttl' }
+            : { type: 'expire' };
+    if (timer === 'expiry_warning') return this.expiryWarning(requestId);
+    return this.act(requestId, 'system', event);
+  }
+
+  recordIssued(requestId: string, certificate: IssuedCertificate): Promise<ServiceResult> {
+    return this.act(requestId, 'system', { type: 'issued', certificate });
+  }
+
+  recordIssueFailed(requestId: string, error: string): Promise<ServiceResult> {
+    return this.act(requestId, 'system', { type: 'issue_failed', error });
+  }
+
+  /** Warns the requester that access ends soon; changes no state. */
+  private async expiryWarning(requestId: string): Promise<ServiceResult> {
+    const request = await this.deps.store.get(requestId);
+    if (!request || request.state !== 'issued') return { status: 'noop', message: 'no active grant', ...(request ? { request } : {}) };
+    await this.deps.effects.run(request, [{ type: 'notify_requester', notice: 'expiring' }]);
+    return { status: 'ok', request };
+  }
+
+  private async act(requestId: string, actorId: string, event: RequestEvent, refusedType?: string): Promise<ServiceResult> {
+    const actor = actorId === 'system' ? SYSTEM_ACTOR : await this.deps.directory.actor(actorId);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const current = await this.deps.store.get(requestId);
+      if (!current) {
+        if (refusedType === undefined) return { status: 'noop', message: `request ${requestId} does not exist` };
+        return this.notFound(requestId, actor, 'via' in event ? event.via : 'system', refusedType);
+      }
+      const ctx = await this.context(current, event, actor);
+      const result = await this.decideAndCommit(current, event, ctx);
+      if (result !== 'conflict') return result;
+      await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
+    }
+    throw new TransitionConflictError(requestId);
+  }
+
+  private async decideAndCommit(
+    current: AccessRequest | undefined,
+    event: RequestEvent,
+    ctx: DecisionContext,
+  ): Promise<ServiceResult | 'conflict'> {
+    const now = this.clock();
+    const decision = decide(current, event, { ...ctx, now });
+    if (decision.kind === 'noop') return { status: 'noop', message: decision.reason, ...(current ? { request: current } : {}) };
+    if (decision.kind === 'refused') {
+      await this.deps.audit.append(auditsOf(decision.effects), now);
+      return { status: 'refused', code: decision.code, message: decision.message, ...(current ? { request: current } : {}) };
+    }
+    const committed = await this.deps.store.commit(current, decision.request, auditsOf(decision.effects), now);
+    if (!committed.ok) return 'conflict';
+    await this.deps.effects.run(committed.request, decision.effects);
+    return { status: 'ok', request: committed.request };
+  }
+
+  private async notFound(requestId: string, actor: Actor, via: Channel, type: string): Promise<ServiceResult> {
+    const message = `There is no request with id ${requestId}.`;
+    await this.deps.audit.append(
+      [{ type, actor: { id: actor.id, via }, requestId, data: { code: 'REQUEST_NOT_FOUND', message } }],
+      this.clock(),
+    );
+    return { status: 'refused', code: 'REQUEST_NOT_FOUND', message };
+  }
+
+  /** Resolves only what this event can need: approvers of the stages it may move to, on-call for break-glass. */
+  private async context(current: AccessRequest | undefined, event: RequestEvent, actor: Actor): Promise<DecisionContext> {
+    const policy = this.policy;
+    const ctx: DecisionContext = {
+      now: this.clock(),
+      policy,
+      actor,
+      ...(this.deps.expiryWarningMs !== undefined ? { expiryWarningMs: this.deps.expiryWarningMs } : {}),
+    };
+    const resourceName = current?.resource ?? (event.type === 'submit' ? event.resource : undefined);
+    const resource = resourceName !== undefined ? policy.resources.get(resourceName) : undefined;
+    const workflow = policy.workflows.get(current?.workflow ?? resource?.workflow ?? '');
+    if (!workflow) return ctx;
+
+    const stages: number[] = [];
+    if (event.type === 'submit') stages.push(0);
+    else if (current?.state === 'pending' && event.type === 'review') stages.push(current.stage, current.stage + 1);
+    else if (current?.state === 'pending' && event.type === 'stage_timeout') stages.push(current.stage + 1);
+    const approversByStage: string[][] = [];
+    await Promise.all(
+      stages.map(async (i) => {
+        const stage = workflow.stages[i];
+        if (stage) approversByStage[i] = await this.deps.directory.resolveApprovers(stage.approvers);
+      }),
+    );
+    ctx.approversByStage = approversByStage;
+
+    if (event.type === 'submit' && event.breakGlass && workflow.break_glass && this.deps.oncall.enabled) {
+      const services = workflow.break_glass.pagerduty_services;
+      const [oncallServices, activeIncidents] = await Promise.all([
+        this.deps.oncall.servicesOnCallFor(actor),
+        this.deps.oncall.activeIncidents(services),
+      ]);
+      ctx.oncallServices = oncallServices;
+      ctx.activeIncidents = activeIncidents;
+    }
+    return ctx;
+  }
+}
+
+function auditsOf(effects: Effect[]): AuditInput[] {
+  return effects.flatMap((e) => (e.type === 'audit' ? [e.event] : []));
+}

@@ -1,0 +1,536 @@
+import { decide, MAX_REMINDERS } from '../../src/engine/request-machine';
+import type {
+  AccessRequest,
+  Actor,
+  Decision,
+  DecisionContext,
+  Effect,
+  IssuedCertificate,
+  RequestEvent,
+} from '../../src/engine/types';
+import { policyFrom, samplePolicy } from '../helpers/policy';
+
+const T0 = Date.UTC(2026, 10, 21, 9, 0, 0);
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const policy = samplePolicy();
+
+const alice: Actor = { id: 'UALICE', email: 'alice@example.com', groups: ['engineers', 'staging-team'] };
+const bob: Actor = { id: 'UBOB', email: 'bob@example.com', groups: ['engineers'] };
+const lead: Actor = { id: 'ULEAD1', email: 'lead@example.com', groups: ['db-leads'] };
+const sec1: Actor = { id: 'USEC1', groups: ['security'] };
+const sec2: Actor = { id: 'USEC2', groups: [] };
+const admin: Actor = { id: 'UADMIN', groups: [] };
+const stranger: Actor = { id: 'USTRANGER', groups: ['marketing'] };
+const sre1: Actor = { id: 'USRE1', groups: ['sre'] };
+const sre2: Actor = { id: 'USRE2', groups: ['sre'] };
+const system: Actor = { id: 'system', groups: [] };
+
+function ctx(actor: Actor, extra: Partial<DecisionContext> = {}): DecisionContext {
+  return { now: T0, policy, actor, ...extra };
+}
+
+function submitEvent(actor: Actor, overrides: Partial<Extract<RequestEvent, { type: 'submit' }>> = {}): RequestEvent {
+  return {
+    type: 'submit',
+    id: 'req-1',
+    resource: 'prod-db',
+    reason: 'INC-42 replica lag',
+    ticket: 'OPS-7',
+    keyFingerprint: 'SHA256:abc',
+    requester: { id: actor.id, ...(actor.email ? { email: actor.email } : {}) },
+    via: 'slack',
+    ...overrides,
+  };
+}
+
+function transition(d: Decision): { request: AccessRequest; effects: Effect[] } {
+  if (d.kind !== 'transition') throw new Error(`expected a transition, got ${d.kind}: ${JSON.stringify(d)}`);
+  return d;
+}
+
+function audits(effects: Effect[]): string[] {
+  return effects.flatMap((e) => (e.type === 'audit' ? [e.event.type] : []));
+}
+
+function others(effects: Effect[]): Effect[] {
+  return effects.filter((e) => e.type !== 'audit');
+}
+
+/** A pending prod-db request at stage 0, created at T0 by alice. */
+function pendingProdDb(): AccessRequest {
+  return transition(decide(undefined, submitEvent(alice), ctx(alice, { approversByStage: [['ULEAD1'], ['USEC1', 'USEC2']] })))
+    .request;
+}
+
+function review(req: AccessRequest, actor: Actor, decision: 'approve' | 'deny', extra: Partial<DecisionContext> = {}, comment?: string) {
+  return decide(req, { type: 'review', decision, via: 'slack', ...(comment !== undefined ? { comment } : {}) }, ctx(actor, extra));
+}
+
+const cert = (validBefore: number): IssuedCertificate => ({
+  kind: 'ssh',
+  serial: '7',
+  keyFingerprint: 'SHA256:abc',
+  validAfter: T0 - MIN,
+  validBefore,
+  principals: ['postgres', 'alice'],
+  text: 'ssh-ed25519-cert-v01@openssh.com AAAA req-1',
+  issuedAt: T0,
+});
+
+/** An issued prod-db grant approved at T0 + 5 min for 1 h. */
+function issuedProdDb(): AccessRequest {
+  const approvedAt = T0 + 5 * MIN;
+  const a = transition(review(pendingProdDb(), lead, 'approve', { now: approvedAt })).request;
+  const b = transition(review(a, sec1, 'approve', { now: approvedAt })).request;
+  return transition(decide(b, { type: 'issued', certificate: cert(b.expiresAt!) }, ctx(system, { now: approvedAt })))
+    .request;
+}
+
+describe('submit: refusals change nothing and are audited as request.refused', () => {
+  const cases: Array<[string, Actor, Partial<Extract<RequestEvent, { type: 'submit' }>>, string, RegExp]> = [
+    ['unknown resource', alice, { resource: 'nope' }, 'UNKNOWN_RESOURCE', /no resource called "nope"/],
+    ['requester not eligible', stranger, {}, 'NOT_ELIGIBLE', /not allowed to request prod-db/],
+    ['reason missing', alice, { reason: '   ' }, 'REASON_REQUIRED', /Start with INC-123/],
+    ['reason not matching the pattern', alice, { reason: 'because' }, 'REASON_INVALID', /Start with INC-123/],
+    ['reason too long', alice, { reason: `INC-1 ${'x'.repeat(1000)}` }, 'FIELD_TOO_LONG', /longer than 1000/],
+    ['ticket missing', alice, { ticket: '' }, 'TICKET_REQUIRED', /ticket reference is required/],
+    ['ticket malformed', alice, { ticket: 'ops 7' }, 'TICKET_INVALID', /not a valid ticket/],
+    ['ticket too long', alice, { ticket: `OPS-${'1'.repeat(200)}` }, 'FIELD_TOO_LONG', /longer than 100/],
+    ['duration over the maximum', alice, { durationMs: 5 * HOUR }, 'DURATION_TOO_LONG', /5h is longer than the maximum of 4h/],
+    ['duration under a minute', alice, { durationMs: 30_000 }, 'DURATION_INVALID', /at least 1m/],
+    ['no registered key', alice, { keyFingerprint: undefined }, 'KEY_REQUIRED', /Register a public key/],
+    ['on behalf of someone else', alice, { requester: { id: 'UBOB' } }, 'NOT_ALLOWED', /only request access for yourself/],
+    ['admin issue by a non-admin', alice, { adminIssue: true }, 'NOT_ALLOWED', /Only admins/],
+    ['break-glass where the workflow has none', alice, { breakGlass: true }, 'BREAK_GLASS_NOT_ALLOWED', /does not allow break-glass/],
+  ];
+  it.each(cases)('%s', (_name, actor, overrides, code, message) => {
+    const d = decide(undefined, submitEvent(actor, overrides), ctx(actor));
+    expect(d.kind).toBe('refused');
+    if (d.kind !== 'refused') return;
+    expect(d.code).toBe(code);
+    expect(d.message).toMatch(message);
+    expect(d.effects).toHaveLength(1);
+    const [effect] = d.effects;
+    expect(effect).toMatchObject({ type: 'audit', event: { type: 'request.refused', actor: { id: actor.id, via: 'slack' }, data: { code } } });
+  });
+});
+
+describe('submit: outcomes', () => {
+  it('a normal request is pending at stage 0 with notifications, the approver index and timers', () => {
+    const { request, effects } = transition(
+      decide(undefined, submitEvent(alice), ctx(alice, { approversByStage: [['ULEAD1', 'ULEAD2'], ['USEC1']] })),
+    );
+    expect(request).toMatchObject({
+      id: 'req-1',
+      state: 'pending',
+      stage: 0,
+      requestedMs: HOUR,
+      grantedMs: HOUR,
+      approvers: ['ULEAD1', 'ULEAD2'],
+      reason: 'INC-42 replica lag',
+      ticket: 'OPS-7',
+      createdAt: T0,
+    });
+    expect(audits(effects)).toEqual(['request.created']);
+    expect(others(effects)).toEqual([
+      { type: 'notify_approvers', stage: 0, reason: 'new' },
+      { type: 'notify_requester', notice: 'pending' },
+      { type: 'schedule', timer: 'pending_ttl', at: T0 + 24 * HOUR },
+      { type: 'schedule', timer: 'stage_timeout', at: T0 + 30 * MIN, stage: 0 },
+      { type: 'schedule', timer: 'reminder', at: T0 + 10 * MIN, stage: 0, n: 0 },
+    ]);
+  });
+
+  it('the created event records the policy hash for evidence', () => {
+    const { effects } = transition(decide(undefined, submitEvent(alice), ctx(alice)));
+    const created = effects.find((e) => e.type === 'audit');
+    expect(created).toMatchObject({ event: { data: { policy: policy.hash, resource: 'prod-db', grantedMs: HOUR } } });
+  });
+
+  it('auto-approves a team member within the rule and starts the window at once', () => {
+    const d = transition(decide(undefined, submitEvent(alice, { resource: 'staging', durationMs: 2 * HOUR, ticket: undefined }), ctx(alice)));
+    expect(d.request).toMatchObject({ state: 'approved', autoApproved: { rule: 0 }, approvedAt: T0, expiresAt: T0 + 2 * HOUR });
+    expect(audits(d.effects)).toEqual(['request.created', 'request.approved']);
+    expect(d.effects).toContainEqual({ type: 'enqueue_issuance' });
+  });
+
+  it('does not auto-approve beyond the rule maximum: the request waits for a person', () => {
+    const d = transition(decide(undefined, submitEvent(alice, { resource: 'staging', durationMs: 6 * HOUR }), ctx(alice)));
+    expect(d.request.state).toBe('pending');
+  });
+
+  it('does not auto-approve someone outside the rule', () => {
+    const d = transition(decide(undefined, submitEvent(bob, { resource: 'staging', durationMs: HOUR }), ctx(bob)));
+    expect(d.request.state).toBe('pending');
+  });
+
+  it('an admin can issue outside the workflow, flagged and audited', () => {
+    const d = transition(
+      decide(undefined, submitEvent(admin, { adminIssue: true, requester: { id: 'UBOB' }, durationMs: HOUR }), ctx(admin)),
+    );
+    expect(d.request).toMatchObject({ state: 'approved', adminIssued: { by: 'UADMIN' }, requester: { id: 'UBOB' } });
+    expect(audits(d.effects)).toEqual(['request.created', 'request.approved']);
+  });
+});
+
+describe('break-glass', () => {
+  const bg = (extra: Partial<DecisionContext>, overrides: Partial<Extract<RequestEvent, { type: 'submit' }>> = {}) =>
+    decide(undefined, submitEvent(bob, { resource: 'prod-breakglass', breakGlass: true, ...overrides }), ctx(bob, extra));
+
+  it('refuses someone not on call', () => {
+    const d = bg({ oncallServices: [], activeIncidents: [{ id: 'Q1', service: 'PSVC001' }] });
+    expect(d).toMatchObject({ kind: 'refused', code: 'BREAK_GLASS_NOT_ALLOWED', message: expect.stringMatching(/on call/) });
+  });
+
+  it('refuses when an active incident is required and there is none', () => {
+    const d = bg({ oncallServices: ['PSVC001'], activeIncidents: [{ id: 'Q9', service: 'POTHER1' }] });
+    expect(d).toMatchObject({ kind: 'refused', code: 'BREAK_GLASS_NOT_ALLOWED', message: expect.stringMatching(/active PagerDuty incident/) });
+  });
+
+  it('approves at once for the on-call during an incident, flagged for review', () => {
+    const d = transition(bg({ oncallServices: ['PSVC001'], activeIncidents: [{ id: 'Q1', service: 'PSVC001' }] }));
+    expect(d.request).toMatchObject({
+      state: 'approved',
+      breakGlass: { incidentId: 'Q1', service: 'PSVC001', reviewRequired: true },
+      grantedMs: 30 * MIN,
+      expiresAt: T0 + 30 * MIN,
+    });
+    expect(audits(d.effects)).toEqual(['request.created', 'breakglass.used', 'request.approved']);
+    expect(d.effects).toContainEqual({ type: 'notify_break_glass' });
+  });
+
+  it('caps break-glass at its own maximum, below the resource maximum', () => {
+    const d = bg({ oncallServices: ['PSVC001'], activeIncidents: [{ id: 'Q1', service: 'PSVC001' }] }, { durationMs: 90 * MIN });
+    expect(d).toMatchObject({ kind: 'refused', code: 'DURATION_TOO_LONG', message: expect.stringMatching(/maximum of 1h/) });
+  });
+});
+
+describe('review', () => {
+  it('a stage-1 approval advances to stage 2 with the next approvers, notifications and timers', () => {
+    const req = pendingProdDb();
+    const now = T0 + 3 * MIN;
+    const { request, effects } = transition(review(req, lead, 'approve', { now, approversByStage: [['ULEAD1'], ['USEC1', 'USEC2']] }));
+    expect(request).toMatchObject({ state: 'pending', stage: 1, stageStartedAt: now, approvers: ['USEC1', 'USEC2'] });
+    expect(request.reviews).toEqual([{ stage: 0, by: 'ULEAD1', decision: 'approve', via: 'slack', at: now }]);
+    expect(audits(effects)).toEqual(['review.approved', 'stage.advanced']);
+    expect(others(effects)).toEqual([
+      { type: 'update_approval_messages' },
+      { type: 'notify_approvers', stage: 1, reason: 'new' },
+      { type: 'schedule', timer: 'stage_timeout', at: now + HOUR, stage: 1 },
+    ]);
+  });
+
+  it('the last stage approval approves, and access time starts at approval, not at request', () => {
+    const stage2 = transition(review(pendingProdDb(), lead, 'approve', { now: T0 + MIN })).request;
+    const approvedAt = T0 + 50 * MIN;
+    const { request, effects } = transition(review(stage2, sec2, 'approve', { now: approvedAt }));
+    expect(request).toMatchObject({ state: 'approved', approvedAt, expiresAt: approvedAt + HOUR, approvers: [] });
+    expect(audits(effects)).toEqual(['review.approved', 'request.approved']);
+    const approved = effects.find((e) => e.type === 'audit' && e.event.type === 'request.approved');
+    expect(approved).toMatchObject({ event: { data: { approvers: ['ULEAD1', 'USEC2'], route: 'workflow' } } });
+    expect(others(effects)).toEqual([
+      { type: 'enqueue_issuance' },
+      { type: 'update_approval_messages' },
+      { type: 'notify_requester', notice: 'approved' },
+    ]);
+  });
+
+  it('a deny closes the request with the reason', () => {
+    const { request, effects } = transition(review(pendingProdDb(), lead, 'deny', {}, 'use the replica'));
+    expect(request).toMatchObject({ state: 'denied', closedBy: 'ULEAD1', closeReason: 'use the replica' });
+    expect(audits(effects)).toEqual(['request.denied']);
+    expect(effects).toContainEqual({ type: 'notify_requester', notice: 'denied' });
+  });
+
+  const refusals: Array<[string, () => Decision, string]> = [
+    ['someone who is not an approver of the stage', () => review(pendingProdDb(), stranger, 'approve'), 'NOT_APPROVER'],
+    ['a stage-2 approver deciding stage 1', () => review(pendingProdDb(), sec1, 'approve'), 'NOT_APPROVER'],
+    [
+      'the requester, even in the approver group',
+      () => {
+        const both: Actor = { ...alice, groups: [...alice.groups, 'db-leads'] };
+        return review(pendingProdDb(), both, 'approve');
+      },
+      'SELF_APPROVAL',
+    ],
+    ['a comment over 1000 characters', () => review(pendingProdDb(), lead, 'deny', {}, 'x'.repeat(1001)), 'FIELD_TOO_LONG'],
+    [
+      'a decision on a request that is already denied',
+      () => review(transition(review(pendingProdDb(), lead, 'deny')).request, { ...lead, id: 'ULEAD2' }, 'approve'),
+      'NOT_PENDING',
+    ],
+  ];
+  it.each(refusals)('refuses %s, audited as review.refused', (_name, run, code) => {
+    const d = run();
+    expect(d).toMatchObject({ kind: 'refused', code });
+    if (d.kind === 'refused') expect(audits(d.effects)).toEqual(['review.refused']);
+  });
+
+  it('names the approvers when refusing someone who is not one', () => {
+    const d = review(pendingProdDb(), stranger, 'approve');
+    expect(d).toMatchObject({ message: expect.stringMatching(/stage "leads".*@db-leads/) });
+  });
+
+  it('accepts an approver resolved by the caller (PagerDuty on-call) even when not named', () => {
+    const oncall: Actor = { id: 'UONCALL', groups: [] };
+    const d = review(pendingProdDb(), oncall, 'approve', { approversByStage: [['UONCALL'], []] });
+    expect(transition(d).request.stage).toBe(1);
+  });
+
+  it('a repeated click by the same approver changes nothing and is not a refusal', () => {
+    const quorum = transition(decide(undefined, submitEvent(alice, { resource: 'k8s' }), ctx(alice))).request;
+    const once = transition(review(quorum, sre1, 'approve')).request;
+    expect(review(once, sre1, 'approve')).toMatchObject({ kind: 'noop' });
+    const decided = transition(review(once, sre2, 'approve')).request;
+    expect(review(decided, sre2, 'approve')).toMatchObject({ kind: 'noop' });
+  });
+
+  it('a stage needing two approvals waits for two distinct people', () => {
+    const quorum = transition(decide(undefined, submitEvent(alice, { resource: 'k8s' }), ctx(alice))).request;
+    const one = transition(review(quorum, sre1, 'approve'));
+    expect(one.request.state).toBe('pending');
+    expect(one.effects).toContainEqual(
+      expect.objectContaining({ type: 'audit', event: expect.objectContaining({ data: expect.objectContaining({ approvals: 1, needed: 2 }) }) }),
+    );
+    expect(transition(review(one.request, sre2, 'approve')).request.state).toBe('approved');
+  });
+
+  it('with distinct approvers, someone who approved stage 1 cannot approve stage 2', () => {
+    const both: Actor = { id: 'USEC1', groups: ['db-leads'] };
+    const stage2 = transition(review(pendingProdDb(), both, 'approve')).request;
+    expect(review(stage2, both, 'approve')).toMatchObject({ kind: 'refused', code: 'ALREADY_REVIEWED' });
+  });
+
+  it('self-approval is possible only where the workflow allows it', () => {
+    const lenient = policyFrom({
+      resources: { box: { description: 'b', workflow: 'w', duration: { default: '1h', max: '1h' }, ssh: { principals: ['x'] } } },
+      workflows: { w: { requesters: { everyone: true }, self_approval: true, stages: [{ name: 's', approvers: { users: ['UALICE'] } }] } },
+    });
+    const req = transition(decide(undefined, submitEvent(alice, { resource: 'box' }), { now: T0, policy: lenient, actor: alice })).request;
+    const d = decide(req, { type: 'review', decision: 'approve', via: 'slack' }, { now: T0, policy: lenient, actor: alice });
+    expect(transition(d).request.state).toBe('approved');
+  });
+});
+
+describe('timers', () => {
+  it('a stage timeout escalates to the next stage and remembers the skipped stage', () => {
+    const now = T0 + 30 * MIN;
+    const { request, effects } = transition(
+      decide(pendingProdDb(), { type: 'stage_timeout', stage: 0 }, ctx(system, { now, approversByStage: [[], ['USEC1']] })),
+    );
+    expect(request).toMatchObject({ state: 'pending', stage: 1, escalatedStages: [0], approvers: ['USEC1'], stageStartedAt: now });
+    expect(audits(effects)).toEqual(['stage.escalated']);
+    expect(others(effects)).toEqual([
+      { type: 'update_approval_messages' },
+      { type: 'notify_approvers', stage: 1, reason: 'escalated' },
+      { type: 'schedule', timer: 'stage_timeout', at: now + HOUR, stage: 1 },
+    ]);
+  });
+
+  it('the last stage timing out times the request out', () => {
+    const stage2 = transition(decide(pendingProdDb(), { type: 'stage_timeout', stage: 0 }, ctx(system, { now: T0 + 30 * MIN }))).request;
+    const d = transition(decide(stage2, { type: 'stage_timeout', stage: 1 }, ctx(system, { now: T0 + 90 * MIN })));
+    expect(d.request.state).toBe('timed_out');
+    expect(audits(d.effects)).toEqual(['request.timed_out']);
+  });
+
+  it('on_timeout: expire times out a stage that could escalate', () => {
+    const quorum = transition(decide(undefined, submitEvent(alice, { resource: 'k8s' }), ctx(alice))).request;
+    const d = transition(decide(quorum, { type: 'stage_timeout', stage: 0 }, ctx(system, { now: T0 + HOUR })));
+    expect(d.request.state).toBe('timed_out');
+  });
+
+  it.each([
+    ['a timer for a stage the request has left', { type: 'stage_timeout', stage: 1 } as RequestEvent, T0 + 2 * HOUR],
+    ['a stage timer that fires early', { type: 'stage_timeout', stage: 0 } as RequestEvent, T0 + 10 * MIN],
+    ['a reminder for another stage', { type: 'reminder_due', stage: 1, n: 0 } as RequestEvent, T0 + 10 * MIN],
+    ['a pending TTL that is not due', { type: 'pending_ttl' } as RequestEvent, T0 + HOUR],
+    ['expiry of a pending request', { type: 'expire' } as RequestEvent, T0 + 48 * HOUR],
+  ])('ignores %s', (_name, event, now) => {
+    expect(decide(pendingProdDb(), event, ctx(system, { now }))).toMatchObject({ kind: 'noop' });
+  });
+
+  it('the pending TTL times a request out', () => {
+    const d = transition(decide(pendingProdDb(), { type: 'pending_ttl' }, ctx(system, { now: T0 + 24 * HOUR })));
+    expect(d.request).toMatchObject({ state: 'timed_out', closedBy: 'system' });
+  });
+
+  it('reminders back off and stop before the stage times out', () => {
+    const req = pendingProdDb();
+    const d = transition(decide(req, { type: 'reminder_due', stage: 0, n: 0 }, ctx(system, { now: T0 + 10 * MIN })));
+    expect(audits(d.effects)).toEqual(['reminder.sent']);
+    expect(others(d.effects)).toEqual([{ type: 'notify_approvers', stage: 0, reason: 'reminder' }]);
+    expect(d.request.state).toBe('pending');
+  });
+
+  it('reminders double their interval and stop after the maximum', () => {
+    const p = policyFrom({
+      resources: { box: { description: 'b', workflow: 'w', duration: { default: '1h', max: '1h' }, ssh: { principals: ['x'] } } },
+      workflows: {
+        w: { requesters: { everyone: true }, pending_ttl: '30d', stages: [{ name: 's', approvers: { users: ['ULEAD1'] }, reminder: '10m' }] },
+      },
+    });
+    let req = transition(decide(undefined, submitEvent(alice, { resource: 'box' }), { now: T0, policy: p, actor: alice })).request;
+    let at = T0 + 10 * MIN;
+    const scheduled: number[] = [];
+    for (let n = 0; n < MAX_REMINDERS; n++) {
+      const d = transition(decide(req, { type: 'reminder_due', stage: 0, n }, { now: at, policy: p, actor: system }));
+      req = d.request;
+      const next = d.effects.find((e) => e.type === 'schedule');
+      if (!next || next.type !== 'schedule') break;
+      scheduled.push(next.at - at);
+      at = next.at;
+    }
+    expect(scheduled).toEqual([20, 40, 80, 160, 320, 640, 1280].map((m) => m * MIN));
+  });
+});
+
+describe('requester and admin actions', () => {
+  it('the requester cancels a pending request', () => {
+    const d = transition(decide(pendingProdDb(), { type: 'cancel', via: 'slack' }, ctx(alice)));
+    expect(d.request).toMatchObject({ state: 'cancelled', closedBy: 'UALICE' });
+    expect(audits(d.effects)).toEqual(['request.cancelled']);
+  });
+
+  it('an admin cancels anyone\'s request; a stranger cannot', () => {
+    expect(transition(decide(pendingProdDb(), { type: 'cancel', via: 'cli' }, ctx(admin))).request.state).toBe('cancelled');
+    const d = decide(pendingProdDb(), { type: 'cancel', via: 'slack' }, ctx(bob));
+    expect(d).toMatchObject({ kind: 'refused', code: 'NOT_ALLOWED' });
+    if (d.kind === 'refused') expect(audits(d.effects)).toEqual(['request.cancel_refused']);
+  });
+
+  it('cancel after approval says to revoke instead', () => {
+    expect(decide(issuedProdDb(), { type: 'cancel', via: 'slack' }, ctx(alice))).toMatchObject({
+      kind: 'refused',
+      code: 'NOT_PENDING',
+      message: expect.stringMatching(/revoke/),
+    });
+  });
+
+  it('revoking an issued grant revokes its certificate', () => {
+    const d = transition(decide(issuedProdDb(), { type: 'revoke', via: 'slack', comment: 'done early' }, ctx(alice, { now: T0 + 20 * MIN })));
+    expect(d.request).toMatchObject({ state: 'revoked', closedBy: 'UALICE', closeReason: 'done early' });
+    expect(audits(d.effects)).toEqual(['request.revoked']);
+    expect(d.effects).toContainEqual({ type: 'revoke_certificate' });
+  });
+
+  it.each([
+    ['a stranger revoking', () => decide(issuedProdDb(), { type: 'revoke', via: 'slack' }, ctx(bob)), 'NOT_ALLOWED'],
+    ['revoking a pending request', () => decide(pendingProdDb(), { type: 'revoke', via: 'slack' }, ctx(alice)), 'NOT_ACTIVE'],
+  ])('refuses %s', (_n, run, code) => {
+    const d = run();
+    expect(d).toMatchObject({ kind: 'refused', code });
+    if (d.kind === 'refused') expect(audits(d.effects)).toEqual(['request.revoke_refused']);
+  });
+
+  it('an admin revokes anyone\'s grant', () => {
+    expect(transition(decide(issuedProdDb(), { type: 'revoke', via: 'cli' }, ctx(admin))).request.state).toBe('revoked');
+  });
+});
+
+describe('extension', () => {
+  it('extends an active grant: the new window follows on from the old one, capped at the maximum from now', () => {
+    const grant = issuedProdDb();
+    const now = grant.expiresAt! - 10 * MIN;
+    const req = transition(
+      decide(undefined, submitEvent(alice, { id: 'req-2', extensionOf: grant, durationMs: 2 * HOUR }), ctx(alice, { now })),
+    ).request;
+    expect(req.extension).toEqual({ of: grant.id, previousExpiresAt: grant.expiresAt });
+    const s2 = transition(review(req, lead, 'approve', { now })).request;
+    const approved = transition(review(s2, sec1, 'approve', { now })).request;
+    expect(approved.expiresAt).toBe(grant.expiresAt! + 2 * HOUR);
+
+    const long = transition(
+      decide(undefined, submitEvent(alice, { id: 'req-3', extensionOf: grant, durationMs: 4 * HOUR }), ctx(alice, { now })),
+    ).request;
+    const l2 = transition(review(long, lead, 'approve', { now })).request;
+    expect(transition(review(l2, sec1, 'approve', { now })).request.expiresAt).toBe(now + 4 * HOUR);
+  });
+
+  it.each([
+    ['someone else\'s grant', bob, () => issuedProdDb()],
+    ['a grant that is not active', alice, () => pendingProdDb()],
+  ])('refuses to extend %s', (_n, actor, parent) => {
+    const d = decide(undefined, submitEvent(actor, { id: 'req-9', extensionOf: parent() }), ctx(actor, { now: T0 + 10 * MIN }));
+    expect(d).toMatchObject({ kind: 'refused', code: 'EXTENSION_INVALID' });
+  });
+});
+
+describe('certificate lifecycle', () => {
+  it('issuance stores the certificate and schedules the expiry warning and expiry', () => {
+    const stage2 = transition(review(pendingProdDb(), lead, 'approve')).request;
+    const approved = transition(review(stage2, sec1, 'approve')).request;
+    const d = transition(decide(approved, { type: 'issued', certificate: cert(approved.expiresAt!) }, ctx(system, { expiryWarningMs: 10 * MIN })));
+    expect(d.request).toMatchObject({ state: 'issued', certificate: { serial: '7' } });
+    expect(audits(d.effects)).toEqual(['cert.issued']);
+    expect(others(d.effects)).toEqual([
+      { type: 'notify_requester', notice: 'issued' },
+      { type: 'schedule', timer: 'expiry', at: approved.expiresAt },
+      { type: 'schedule', timer: 'expiry_warning', at: approved.expiresAt! - 10 * MIN },
+    ]);
+  });
+
+  it('a second issuance of the same request is a no-op (at-least-once delivery)', () => {
+    const grant = issuedProdDb();
+    expect(decide(grant, { type: 'issued', certificate: cert(grant.expiresAt!) }, ctx(system))).toMatchObject({ kind: 'noop' });
+  });
+
+  it('a certificate for a request revoked meanwhile is discarded', () => {
+    const stage2 = transition(review(pendingProdDb(), lead, 'approve')).request;
+    const approved = transition(review(stage2, sec1, 'approve')).request;
+    const revoked = transition(decide(approved, { type: 'revoke', via: 'slack' }, ctx(alice))).request;
+    expect(decide(revoked, { type: 'issued', certificate: cert(approved.expiresAt!) }, ctx(system))).toMatchObject({ kind: 'noop' });
+  });
+
+  it('issuance failure fails the request', () => {
+    const stage2 = transition(review(pendingProdDb(), lead, 'approve')).request;
+    const approved = transition(review(stage2, sec1, 'approve')).request;
+    const d = transition(decide(approved, { type: 'issue_failed', error: 'no key' }, ctx(system)));
+    expect(d.request).toMatchObject({ state: 'failed', failure: 'no key' });
+    expect(audits(d.effects)).toEqual(['request.failed']);
+  });
+
+  it('expiry closes the grant when due, not before', () => {
+    const grant = issuedProdDb();
+    expect(decide(grant, { type: 'expire' }, ctx(system, { now: grant.expiresAt! - 5 * MIN }))).toMatchObject({ kind: 'noop' });
+    const d = transition(decide(grant, { type: 'expire' }, ctx(system, { now: grant.expiresAt! })));
+    expect(d.request.state).toBe('expired');
+    expect(audits(d.effects)).toEqual(['request.expired']);
+  });
+});
+
+describe('post-incident review of break-glass', () => {
+  const used = () =>
+    transition(
+      decide(
+        undefined,
+        submitEvent(bob, { resource: 'prod-breakglass', breakGlass: true }),
+        ctx(bob, { oncallServices: ['PSVC001'], activeIncidents: [{ id: 'Q1', service: 'PSVC001' }] }),
+      ),
+    ).request;
+
+  it('a reviewer closes it with notes', () => {
+    const d = transition(decide(used(), { type: 'break_glass_review', via: 'slack', notes: 'restarted the primary' }, ctx(sec1)));
+    expect(d.request.breakGlass?.review).toEqual({ by: 'USEC1', at: T0, notes: 'restarted the primary' });
+    expect(audits(d.effects)).toEqual(['breakglass.reviewed']);
+  });
+
+  it.each([
+    ['by the person who used it', bob, 'notes', 'SELF_APPROVAL'],
+    ['by someone who is not a reviewer', stranger, 'notes', 'NOT_ALLOWED'],
+    ['without notes', sec1, '  ', 'COMMENT_REQUIRED'],
+  ])('is refused %s', (_n, actor, notes, code) => {
+    const d = decide(used(), { type: 'break_glass_review', via: 'slack', notes }, ctx(actor));
+    expect(d).toMatchObject({ kind: 'refused', code });
+    if (d.kind === 'refused') expect(audits(d.effects)).toEqual(['breakglass.review_refused']);
+  });
+
+  it('cannot be closed twice', () => {
+    const closed = transition(decide(used(), { type: 'break_glass_review', via: 'slack', notes: 'ok' }, ctx(sec1))).request;
+    expect(decide(closed, { type: 'break_glass_review', via: 'slack', notes: 'again' }, ctx(admin))).toMatchObject({
+      kind: 'refused',
+      code: 'NO_REVIEW_DUE',
+    });
+  });
+});

@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto';
+import { RedisAuditLog } from '../../src/audit/redis-audit-log';
+import { SHA256_LUA } from '../../src/audit/lua/audit-append-lua';
+import { decide } from '../../src/engine/request-machine';
+import type { AccessRequest, Actor, AuditInput, Effect } from '../../src/engine/types';
+import { RedisRequestStore } from '../../src/store/redis-request-store';
+import { samplePolicy } from '../helpers/policy';
+import { testRedis } from '../helpers/redis';
+
+const T0 = Date.UTC(2026, 10, 21, 9, 0, 0);
+const policy = samplePolicy();
+const alice: Actor = { id: 'UALICE', email: 'alice@example.com', groups: ['engineers'] };
+const lead: Actor = { id: 'ULEAD1', groups: ['db-leads'] };
+
+const t = testRedis('store');
+const store = new RedisRequestStore(t.redis, t.keys);
+const audit = new RedisAuditLog(t.redis, t.keys);
+afterAll(() => t.cleanup());
+
+const auditsOf = (effects: Effect[]): AuditInput[] => effects.flatMap((e) => (e.type === 'audit' ? [e.event] : []));
+
+async function createPending(id: string, approvers = ['ULEAD1', 'ULEAD2']): Promise<AccessRequest> {
+  const d = decide(
+    undefined,
+    {
+      type: 'submit',
+      id,
+      resource: 'prod-db',
+      reason: 'INC-1 fix',
+      ticket: 'OPS-1',
+      keyFingerprint: 'SHA256:k',
+      requester: { id: alice.id, email: alice.email! },
+      via: 'slack',
+    },
+    { now: T0, policy, actor: alice, approversByStage: [approvers, ['USEC1']] },
+  );
+  if (d.kind !== 'transition') throw new Error(d.kind);
+  const r = await store.commit(undefined, d.request, auditsOf(d.effects), T0);
+  if (!r.ok) throw new Error('create failed');
+  return r.request;
+}
+
+describe('Lua SHA-256 inside Redis', () => {
+  it('matches Node crypto for inputs of every length across block boundaries', async () => {
+    const script = `${SHA256_LUA}\nlocal out = {}\nfor i = 1, #ARGV do out[i] = sha256_hex(ARGV[i]) end\nreturn out`;
+    const inputs = Array.from({ length: 140 }, (_, n) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 37 + n) % 256)));
+    const got = (await t.redis.eval(script, 0, ...inputs)) as string[];
+    expect(got).toEqual(inputs.map((b) => createHash('sha256').update(b).digest('hex')));
+  });
+});
+
+describe('RedisRequestStore', () => {
+  it('creates a request once; a second create of the same id is a conflict', async () => {
+    const req = await createPending('r-create');
+    expect(req.version).toBe(1);
+    expect(await store.get('r-create')).toEqual(req);
+    const again = await store.commit(undefined, { ...req, version: 0 }, [], T0);
+    expect(again).toEqual({ ok: false, currentVersion: 1 });
+  });
+
+  it('keeps the indexes: by requester, by state, pending by approver', async () => {
+    const req = await createPending('r-index', ['ULEADX', 'ULEADY']);
+    expect((await store.listByRequester('UALICE')).map((r) => r.id)).toContain('r-index');
+    expect((await store.listByState('pending')).map((r) => r.id)).toContain('r-index');
+    expect((await store.listPendingForApprover('ULEADX')).map((r) => r.id)).toEqual(['r-index']);
+
+    const d = decide(req, { type: 'review', decision: 'approve', via: 'slack' }, {
+      now: T0 + 1000,
+      policy,
+      actor: { id: 'ULEADX', groups: ['db-leads'] },
+      approversByStage: [['ULEADX', 'ULEADY'], ['USECZ']],
+    });
+    if (d.kind !== 'transition') throw new Error(d.kind);
+    const advanced = await store.commit(req, d.request, auditsOf(d.effects), T0 + 1000);
+    expect(advanced.ok).toBe(true);
+    expect(await store.listPendingForApprover('ULEADX')).toEqual([]);
+    expect((await store.listPendingForApprover('USECZ')).map((r) => r.id)).toEqual(['r-index']);
+
+    const current = await store.get('r-index');
+    const denied = decide(current, { type: 'review', decision: 'deny', via: 'slack' }, {
+      now: T0 + 2000,
+      policy,
+      actor: { id: 'USECZ', groups: [] },
+      approversByStage: [[], ['USECZ']],
+    });
+    if (denied.kind !== 'transition') throw new Error(denied.kind);
+    expect((await store.commit(current, denied.request, auditsOf(denied.effects), T0 + 2000)).ok).toBe(true);
+    expect(await store.listPendingForApprover('USECZ')).toEqual([]);
+    expect((await store.listByState('pending')).map((r) => r.id)).not.toContain('r-index');
+    expect((await store.listByState('denied')).map((r) => r.id)).toContain('r-index');
+  });
+
+  it('of 50 concurrent commits from the same version exactly one wins, with exactly one audit event', async () => {
+    const req = await createPending('r-race', ['ULEAD1']);
+    const before = (await audit.head()).seq;
+    const attempts = Array.from({ length: 50 }, (_, i) => {
+      const d = decide(req, { type: 'review', decision: 'deny', via: 'slack', comment: `no ${i}` }, {
+        now: T0 + i,
+        policy,
+        actor: lead,
+        approversByStage: [['ULEAD1'], []],
+      });
+      if (d.kind !== 'transition') throw new Error(d.kind);
+      return store.commit(req, d.request, auditsOf(d.effects), T0 + i);
+    });
+    const results = await Promise.all(attempts);
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    expect(results.filter((r) => !r.ok).every((r) => !r.ok && r.currentVersion === 2)).toBe(true);
+    const after = await audit.head();
+    expect(after.seq - before).toBe(1);
+    const stored = await store.get('r-race');
+    expect(stored?.version).toBe(2);
+    expect(stored?.state).toBe('denied');
+    const events = [];
+    for await (const e of audit.read()) if (e.requestId === 'r-race' && e.type === 'request.denied') events.push(e);
+    expect(events).toHaveLength(1);
+    expect(events[0]?.data.comment).toBe(stored?.closeReason);
+  });
+
+  it('50 concurrent different requests all persist, and the audit chain stays unbroken', async () => {
+    const ids = Array.from({ length: 50 }, (_, i) => `r-many-${i}`);
+    await Promise.all(ids.map((id) => createPending(id)));
+    const stored = await store.getMany(ids);
+    expect(stored.map((r) => r.id).sort()).toEqual([...ids].sort());
+    const result = await audit.verify();
+    expect(result.ok).toBe(true);
+  });
+
+  it('lists active grants by expiry for the reconciler', async () => {
+    const req = await createPending('r-expiry', ['ULEAD1']);
+    const s1 = decide(req, { type: 'review', decision: 'approve', via: 'slack' }, { now: T0, policy, actor: lead, approversByStage: [['ULEAD1'], ['USEC1']] });
+    if (s1.kind !== 'transition') throw new Error(s1.kind);
+    const c1 = await store.commit(req, s1.request, auditsOf(s1.effects), T0);
+    if (!c1.ok) throw new Error('commit');
+    const s2 = decide(c1.request, { type: 'review', decision: 'approve', via: 'slack' }, { now: T0, policy, actor: { id: 'USEC1', groups: [] } });
+    if (s2.kind !== 'transition') throw new Error(s2.kind);
+    const c2 = await store.commit(c1.request, s2.request, auditsOf(s2.effects), T0);
+    if (!c2.ok) throw new Error('commit');
+    expect((await store.listActiveEndingBy(c2.request.expiresAt! - 1)).map((r) => r.id)).not.toContain('r-expiry');
+    expect((await store.listActiveEndingBy(c2.request.expiresAt!)).map((r) => r.id)).toContain('r-expiry');
+  });
+});
