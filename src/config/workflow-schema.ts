@@ -14,8 +14,10 @@ const Name = z
 
 export const Duration = z
   .string()
-  .regex(new RegExp(DURATION_PATTERN), 'a duration like 15m, 4h, 2d or 1h30m')
-  .refine((v) => parseDuration(v) !== undefined, 'a duration greater than zero')
+  // abort: a malformed duration gets one message, and the refinements around it (default <= max,
+  // reminder < timeout) do not run on the raw string and report a second, wrong problem.
+  .regex(new RegExp(DURATION_PATTERN), { message: 'a duration like 15m, 4h, 2d or 1h30m', abort: true })
+  .refine((v) => parseDuration(v) !== undefined, { message: 'a duration greater than zero', abort: true })
   .transform((v) => parseDuration(v) as number)
   .describe('Duration: a number followed by d, h, m or s, combined largest first, e.g. 15m, 4h, 2d, 1h30m');
 
@@ -54,8 +56,8 @@ const RegexSource = z
 export const PeopleSchema = z
   .strictObject({
     everyone: z.boolean().optional().describe('Anyone in the Slack workspace'),
-    users: z.array(UserRef).max(500).optional(),
-    slack_groups: z.array(GroupRef).max(100).optional(),
+    users: z.array(UserRef).max(500).optional().describe('Slack user ids (U012ABCDEF) or email addresses'),
+    slack_groups: z.array(GroupRef).max(100).optional().describe('Slack user groups, by id (S012ABCDEF) or handle (db-admins)'),
   })
   .refine((p) => p.everyone === true || (p.users?.length ?? 0) + (p.slack_groups?.length ?? 0) > 0, {
     message: 'name someone: everyone: true, users or slack_groups',
@@ -72,8 +74,8 @@ export const OnCallSchema = z.strictObject({
 
 export const ApproversSchema = z
   .strictObject({
-    users: z.array(UserRef).max(500).optional(),
-    slack_groups: z.array(GroupRef).max(100).optional(),
+    users: z.array(UserRef).max(500).optional().describe('Slack user ids (U012ABCDEF) or email addresses'),
+    slack_groups: z.array(GroupRef).max(100).optional().describe('Members of these Slack user groups, by id (S012ABCDEF) or handle'),
     pagerduty_oncall: OnCallSchema.optional().describe('The current PagerDuty on-call of an escalation policy'),
   })
   .refine(
@@ -82,8 +84,8 @@ export const ApproversSchema = z
   );
 
 export const StageSchema = z.strictObject({
-  name: z.string().min(1).max(64),
-  approvers: ApproversSchema,
+  name: z.string().min(1).max(64).describe('Shown to requesters and approvers, e.g. "team lead"'),
+  approvers: ApproversSchema.describe('Who may approve in this stage'),
   approvals: z.number().int().min(1).max(10).default(1).describe('Distinct approvals needed to pass this stage'),
   timeout: Duration.optional().describe('How long the stage waits for its approvals'),
   on_timeout: z
@@ -119,7 +121,8 @@ export const SshCertificateSchema = z.strictObject({
         ),
     )
     .max(16)
-    .default(['permit-pty']),
+    .default(['permit-pty'])
+    .describe('OpenSSH certificate extensions; a list here replaces the default [permit-pty]'),
   source_address: z
     .array(z.string().regex(/^[0-9a-fA-F.:]+(\/\d{1,3})?$/, 'an IP address or CIDR block'))
     .min(1)
@@ -146,8 +149,8 @@ export const X509CertificateSchema = z.strictObject({
   usage: z.enum(['kubernetes', 'database', 'mtls']).default('mtls').describe('Decides the usage snippet sent with the certificate'),
   kubernetes: z
     .strictObject({
-      cluster: z.string().min(1).max(100),
-      server: z.string().url(),
+      cluster: z.string().min(1).max(100).describe('Cluster name in the kubeconfig snippet'),
+      server: z.string().url().describe('API server URL, e.g. https://k8s.example.com:6443'),
     })
     .optional()
     .describe('Cluster name and API server for the kubeconfig snippet'),
@@ -155,24 +158,28 @@ export const X509CertificateSchema = z.strictObject({
 
 export const ResourceSchema = z
   .strictObject({
-    description: z.string().min(1).max(300),
+    description: z.string().min(1).max(300).describe('Shown to requesters and approvers'),
     workflow: Name.describe('Name of the workflow that governs requests for this resource'),
     duration: z
-      .strictObject({ default: Duration, max: Duration })
-      .refine((d) => d.default <= d.max, { message: 'default is longer than max', path: ['default'] }),
+      .strictObject({
+        default: Duration.describe('Granted when the request names no duration, e.g. 1h'),
+        max: Duration.describe('The longest access a request can get; longer requests are refused, naming this limit, e.g. 4h'),
+      })
+      .refine((d) => d.default <= d.max, { message: 'default is longer than max', path: ['default'] })
+      .describe('How long access lasts, counted from approval'),
     pagerduty_service: PagerDutyId.optional().describe('PagerDuty service whose on-call and incidents apply'),
-    ssh: SshCertificateSchema.optional(),
-    x509: X509CertificateSchema.optional(),
+    ssh: SshCertificateSchema.optional().describe('Issue an OpenSSH user certificate (give exactly one of ssh, x509)'),
+    x509: X509CertificateSchema.optional().describe('Issue an X.509 client certificate (give exactly one of ssh, x509)'),
   })
   .refine((r) => (r.ssh === undefined) !== (r.x509 === undefined), {
     message: 'a resource yields exactly one certificate kind: ssh or x509',
   });
 
 export const JiraApprovalSchema = z.strictObject({
-  project: z.string().regex(/^[A-Z][A-Z0-9_]{1,9}$/, 'a Jira project key like OPS'),
-  issue_type: z.string().min(1).max(60).default('Task'),
-  approved_status: z.string().min(1).max(60).default('Approved'),
-  denied_status: z.string().min(1).max(60).default('Declined'),
+  project: z.string().regex(/^[A-Z][A-Z0-9_]{1,9}$/, 'a Jira project key like OPS').describe('Jira project key'),
+  issue_type: z.string().min(1).max(60).default('Task').describe('Issue type of the request issues'),
+  approved_status: z.string().min(1).max(60).default('Approved').describe('Moving the issue to this status approves'),
+  denied_status: z.string().min(1).max(60).default('Declined').describe('Moving the issue to this status denies'),
 });
 
 export const ApprovalRouteSchema = z
@@ -186,46 +193,56 @@ export const ApprovalRouteSchema = z
   });
 
 export const AutoApproveRuleSchema = z.strictObject({
-  requesters: PeopleSchema,
+  requesters: PeopleSchema.describe('Whose requests this rule approves'),
   max_duration: Duration.describe('Requests up to this long are approved without a person'),
 });
 
 export const BreakGlassSchema = z.strictObject({
   pagerduty_services: z.array(PagerDutyId).min(1).describe('On-call for one of these services may break glass'),
-  require_active_incident: z.boolean().default(true),
-  max_duration: Duration.prefault('1h'),
+  require_active_incident: z
+    .boolean()
+    .default(true)
+    .describe('Only while one of the services has a triggered or acknowledged incident'),
+  max_duration: Duration.prefault('1h').describe('The longest break-glass access; longer break-glass requests are refused (default 1h)'),
   notify: z
     .strictObject({ slack_channel: ChannelId.optional(), users: z.array(UserRef).max(100).optional() })
-    .optional(),
+    .optional()
+    .describe('Told at once when someone breaks glass'),
   review_required: z.boolean().default(true).describe('A post-incident review must be closed for each use'),
   reviewers: ApproversSchema.optional().describe('Who closes the post-incident review (default: admins)'),
 });
 
 export const WorkflowSchema = z
   .strictObject({
-    description: z.string().max(300).optional(),
+    description: z.string().max(300).optional().describe('What the workflow is for'),
     requesters: PeopleSchema.describe('Who may request resources governed by this workflow'),
     reason: z
       .strictObject({
         required: z.boolean().default(true),
-        pattern: RegexSource.optional(),
+        pattern: RegexSource.optional().describe('JavaScript regular expression the reason must match'),
         hint: z.string().min(1).max(200).optional().describe('Shown to the requester, and when the pattern fails'),
       })
-      .default({ required: true }),
+      .default({ required: true })
+      .describe('The reason the requester gives (required by default)'),
     ticket: z
       .strictObject({
         required: z.boolean().default(false),
-        pattern: RegexSource.optional(),
-        hint: z.string().min(1).max(200).optional(),
+        pattern: RegexSource.optional().describe('JavaScript regular expression the ticket reference must match'),
+        hint: z.string().min(1).max(200).optional().describe('Shown to the requester, and when the pattern fails'),
       })
-      .optional(),
-    stages: z.array(StageSchema).min(1).max(5),
+      .optional()
+      .describe('A ticket reference (Jira key, change number) given with the request'),
+    stages: z.array(StageSchema).min(1).max(5).describe('Approval stages, in order; each must pass before the next starts'),
     distinct_approvers: z.boolean().default(true).describe('One person approves in one stage only'),
-    approval: ApprovalRouteSchema.default({ slack_dm: true }),
+    approval: ApprovalRouteSchema.default({ slack_dm: true }).describe('Where approvers are asked and decide (default: Slack DMs)'),
     self_approval: z.boolean().default(false).describe('Whether requesters may approve their own requests'),
     pending_ttl: Duration.prefault('24h').describe('A request still pending after this long times out'),
-    auto_approve: z.array(AutoApproveRuleSchema).max(20).default([]),
-    break_glass: BreakGlassSchema.optional(),
+    auto_approve: z
+      .array(AutoApproveRuleSchema)
+      .max(20)
+      .default([])
+      .describe('Requests matching a rule are approved without a person'),
+    break_glass: BreakGlassSchema.optional().describe('Lets on-call get access at once during an incident, reviewed afterwards'),
   })
   .superRefine((w, ctx) => {
     const last = w.stages.length - 1;
@@ -241,13 +258,21 @@ export const WorkflowSchema = z
       ctx.addIssue({ code: 'custom', path: ['reason', 'pattern'], message: 'a pattern needs required: true' });
   });
 
-export const WorkflowFileSchema = z.strictObject({
-  admins: PeopleSchema.optional().describe(
-    'Who may revoke or cancel anyone\'s access, close break-glass reviews and issue certificates from the CLI',
-  ),
-  resources: z.record(Name, ResourceSchema).optional(),
-  workflows: z.record(Name, WorkflowSchema).optional(),
-});
+export const WorkflowFileSchema = z
+  .strictObject({
+    admins: PeopleSchema.optional().describe(
+      'Who may revoke or cancel anyone\'s access, close break-glass reviews and issue certificates from the CLI',
+    ),
+    resources: z
+      .record(Name, ResourceSchema)
+      .optional()
+      .describe('What can be requested, by name: the certificate it yields, for how long, and the workflow that approves it'),
+    workflows: z
+      .record(Name, WorkflowSchema)
+      .optional()
+      .describe('Approval workflows, by name: who may request, what they must give, who approves and where'),
+  })
+  .describe('An access-bot workflow file (reference: docs/workflows.md)');
 
 export type People = z.output<typeof PeopleSchema>;
 export type Approvers = z.output<typeof ApproversSchema>;

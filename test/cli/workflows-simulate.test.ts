@@ -1,0 +1,69 @@
+import type { SimulationResult } from '../../src/engine/simulate';
+import { runCli } from '../helpers/cli';
+
+const simulate = (...args: string[]) => runCli(['workflows', 'simulate', '--dir', 'workflows', ...args]);
+const json = async (...args: string[]) => {
+  const r = await simulate(...args, '--json');
+  return { code: r.code, result: JSON.parse(r.stdout) as SimulationResult };
+};
+
+describe('access-bot workflows simulate (on the shipped examples)', () => {
+  it('shows the approval stages, who approves, escalation and the granted duration', async () => {
+    const r = await simulate('--requester', 'jane.doe@example.com', '--groups', 'backend-engineers', '--resource', 'prod-db', '--duration', '2h');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('outcome:    allowed: needs approval');
+    expect(r.stdout).toContain('duration:   2h granted, from approval (default 1h, max 4h)');
+    expect(r.stdout).toMatch(/stage 1 "backend lead": 1 approval from @backend-leads; reminders from 10m; after 30m: escalate to the next stage/);
+    expect(r.stdout).toMatch(/stage 2 "security": 1 approval from S04T8KQ1N2P, U03JZ7P1LMA; .*after 2h: the request times out/);
+  });
+
+  it('answers auto-approval for the team within the rule, and approval beyond it', async () => {
+    const auto = await json('--requester', 'U0AAAAAAA', '--groups', 'backend-engineers', '--resource', 'staging-app', '--duration', '2h');
+    expect(auto).toMatchObject({ code: 0, result: { outcome: 'auto_approved', autoApproveRule: 0, duration: { granted: '2h' } } });
+    const long = await json('--requester', 'U0AAAAAAA', '--groups', 'backend-engineers', '--resource', 'staging-app', '--duration', '6h');
+    expect(long.result.outcome).toBe('needs_approval');
+  });
+
+  it('refuses a requester outside the workflow, with exit code 1', async () => {
+    const r = await json('--requester', 'U0BBBBBBB', '--groups', 'marketing', '--resource', 'prod-db');
+    expect(r.code).toBe(1);
+    expect(r.result).toMatchObject({ allowed: false, outcome: 'refused', refusal: { code: 'NOT_ELIGIBLE' } });
+  });
+
+  it('refuses a duration over the maximum and names the maximum', async () => {
+    const r = await simulate('--requester', 'U0AAAAAAA', '--groups', 'backend-engineers', '--resource', 'prod-db', '--duration', '6h');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('REFUSED (DURATION_TOO_LONG): 6h is longer than the maximum of 4h');
+  });
+
+  it('checks a reason and ticket when given', async () => {
+    const bad = await json('--requester', 'U0AAAAAAA', '--groups', 'backend-engineers', '--resource', 'prod-db', '--reason', 'debugging', '--ticket', 'OPS-1');
+    expect(bad.result.refusal?.code).toBe('REASON_INVALID');
+    const good = await json(
+      '--requester', 'U0AAAAAAA', '--groups', 'backend-engineers', '--resource', 'prod-db',
+      '--reason', 'rerun failed billing migration 0042', '--ticket', 'OPS-1',
+    );
+    expect(good.result.allowed).toBe(true);
+  });
+
+  it('answers break-glass: available to the on-call during an incident, not otherwise', async () => {
+    const during = await json('--requester', 'U0CCCCCCC', '--resource', 'prod-root-breakglass', '--oncall', '--incident');
+    expect(during.result).toMatchObject({ outcome: 'break_glass', breakGlass: { available: true } });
+    const quiet = await json('--requester', 'U0CCCCCCC', '--resource', 'prod-root-breakglass', '--oncall');
+    expect(quiet.result.breakGlass).toMatchObject({ available: false, reason: expect.stringMatching(/active PagerDuty incident/) });
+  });
+
+  it('changes nothing: no Redis is needed and the command only reads files', async () => {
+    const r = await runCli(['workflows', 'simulate', '--dir', 'workflows', '--requester', 'U0AAAAAAA', '--resource', 'prod-db'], {
+      REDIS_URL: 'redis://127.0.0.1:1',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('NOT_ELIGIBLE');
+  });
+
+  it('needs --requester and --resource', async () => {
+    const r = await runCli(['workflows', 'simulate', '--resource', 'prod-db']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--requester and --resource are required/);
+  });
+});
