@@ -37,7 +37,14 @@ const EnvSchema = z.object({
   PUBLIC_URL: optionalUrl(),
   WORKFLOWS_DIR: z.string().trim().default('./workflows'),
   CA_DIR: z.string().trim().default('./ca'),
+  SSH_SESSION_WRAPPER: z
+    .string()
+    .trim()
+    .regex(/^\/[A-Za-z0-9._/+-]+$/, 'an absolute path')
+    .default('/usr/local/bin/access-bot-session'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+  /** How soon a dead worker's jobs are retried (BullMQ lock duration and stalled-job check). */
+  WORKER_STALLED_CHECK: durationString('30s'),
   EXPIRY_WARNING: durationString('10m'),
   RECONCILE_INTERVAL: durationString('1m'),
   AUDIT_LOG_FILE: optionalString,

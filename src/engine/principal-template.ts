@@ -1,9 +1,13 @@
+import { AccessBotError } from '../errors/access-bot-error';
 import type { Person } from './types';
 
-/** Thrown when a template cannot be filled for this user; the request cannot be issued. */
-export class TemplateValueMissing extends Error {
+/** A template names a user attribute we do not know (no email in Slack): the certificate cannot be made. */
+export class TemplateValueMissing extends AccessBotError {
+  readonly code = 'TEMPLATE_VALUE_MISSING';
+  override readonly status = 422;
+
   constructor(readonly variable: string) {
-    super(`user attribute ${variable} is not known`);
+    super(`The certificate needs your ${variable}, which Slack did not provide.`);
   }
 }
 

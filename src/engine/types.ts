@@ -48,6 +48,10 @@ export interface IssuedCertificate {
   /** The certificate: one OpenSSH line, or PEM. */
   text: string;
   issuedAt: number;
+  /** Fingerprint of the CA key that signed it: which KRL section or CRL lists it when revoked. */
+  caFingerprint: string;
+  /** The SSH key id (request id, user, resource, approvers). */
+  keyId?: string;
 }
 
 export interface BreakGlass {

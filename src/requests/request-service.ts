@@ -62,6 +62,12 @@ export interface RequestServiceDeps {
 const MAX_ATTEMPTS = 20;
 
 /**
+ * Actors from the command line (`cli:<os user>`) are admins: whoever runs the CLI on a server
+ * already holds Redis access, which is stronger than any admin right. Slack ids never look like this.
+ */
+export const CLI_ACTOR_PREFIX = 'cli:';
+
+/**
  * The one way requests change. Builds the decision context (who the actor is, who approves, who is
  * on call), asks the engine, commits with compare-and-set (re-reading and re-deciding on a lost
  * race), then carries out the effects. Refusals are audited and change nothing else.
@@ -226,6 +232,7 @@ export class RequestService {
       now: this.clock(),
       policy,
       actor,
+      ...(actor.id.startsWith(CLI_ACTOR_PREFIX) ? { actorIsAdmin: true } : {}),
       ...(this.deps.expiryWarningMs !== undefined ? { expiryWarningMs: this.deps.expiryWarningMs } : {}),
     };
     const resourceName = current?.resource ?? (event.type === 'submit' ? event.resource : undefined);

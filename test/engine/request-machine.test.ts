@@ -76,6 +76,7 @@ const cert = (validBefore: number): IssuedCertificate => ({
   principals: ['postgres', 'alice'],
   text: 'ssh-ed25519-cert-v01@openssh.com AAAA req-1',
   issuedAt: T0,
+  caFingerprint: 'SHA256:ca',
 });
 
 /** An issued prod-db grant approved at T0 + 5 min for 1 h. */

@@ -1,0 +1,154 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { AUDIT_EVENT_TYPES } from '../audit/audit-event-types';
+import { RedisAuditLog } from '../audit/redis-audit-log';
+import { PublishedCaStore } from '../ca/published-ca-store';
+import type { Env } from '../config/env';
+import type { Policy } from '../config/policy';
+import { loadPolicy } from '../config/workflow-loader';
+import { KeyService } from '../keys/key-service';
+import type { Logger } from '../log/logger';
+import { BullmqScheduler } from '../queue/bullmq-scheduler';
+import { bullPrefix, CERTIFICATES_QUEUE, TIMERS_QUEUE } from '../queue/queue-names';
+import { EffectRunner } from '../requests/effect-runner';
+import { LogNotifier, NoOnCall } from '../requests/null-adapters';
+import type { Directory, Notifier, OnCall } from '../requests/ports';
+import { RequestService } from '../requests/request-service';
+import { StaticDirectory } from '../requests/static-directory';
+import { RedisKeyRegistry } from '../store/redis-key-registry';
+import { RedisKeys } from '../store/redis-keys';
+import { RedisRequestStore } from '../store/redis-request-store';
+import { createRedis } from './redis-connection';
+
+/** Adapters a caller may supply instead of the defaults (Slack, PagerDuty, or test doubles of outside services). */
+export interface Integrations {
+  directory?: Directory;
+  notifier?: Notifier;
+  oncall?: OnCall;
+}
+
+/**
+ * The composition root: one place that wires configuration, Redis, the store, the audit log,
+ * BullMQ and the integrations into the request service. Bot and worker processes both start here.
+ */
+export class AppContext {
+  readonly redis: Redis;
+  readonly bullConnection: Redis;
+  readonly keys: RedisKeys;
+  readonly store: RedisRequestStore;
+  readonly audit: RedisAuditLog;
+  readonly keyRegistry: RedisKeyRegistry;
+  readonly keyService: KeyService;
+  readonly published: PublishedCaStore;
+  readonly certificatesQueue: Queue;
+  readonly timersQueue: Queue;
+  readonly scheduler: BullmqScheduler;
+  readonly effects: EffectRunner;
+  readonly service: RequestService;
+  directory: Directory;
+  notifier: Notifier;
+  oncall: OnCall;
+  private currentPolicy: Policy;
+
+  private constructor(
+    readonly env: Env,
+    readonly logger: Logger,
+    policy: Policy,
+    integrations: Integrations,
+  ) {
+    // Integrations can be swapped after construction (Slack needs the store and the service), so
+    // the service reaches them through these forwarding adapters.
+    const ctx = this;
+    this.currentPolicy = policy;
+    this.redis = createRedis(env.REDIS_URL, { name: 'access-bot' });
+    this.bullConnection = createRedis(env.REDIS_URL, { forBlocking: true, name: 'access-bot-queue' });
+    this.keys = new RedisKeys(env.REDIS_PREFIX);
+    this.store = new RedisRequestStore(this.redis, this.keys);
+    this.audit = new RedisAuditLog(this.redis, this.keys);
+    this.keyRegistry = new RedisKeyRegistry(this.redis, this.keys);
+    this.keyService = new KeyService(this.keyRegistry, this.audit);
+    this.published = new PublishedCaStore(this.redis, this.keys);
+    const prefix = bullPrefix(env.REDIS_PREFIX);
+    const defaultJobOptions = { removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 7 * 86_400 } };
+    this.certificatesQueue = new Queue(CERTIFICATES_QUEUE, { connection: this.bullConnection, prefix, defaultJobOptions });
+    this.timersQueue = new Queue(TIMERS_QUEUE, { connection: this.bullConnection, prefix, defaultJobOptions });
+    this.scheduler = new BullmqScheduler(this.certificatesQueue, this.timersQueue);
+    this.directory = integrations.directory ?? new StaticDirectory();
+    this.notifier = integrations.notifier ?? new LogNotifier(logger);
+    this.oncall = integrations.oncall ?? new NoOnCall();
+    const notifier: Notifier = {
+      approvers: (...a) => this.notifier.approvers(...a),
+      updateApprovalMessages: (...a) => this.notifier.updateApprovalMessages(...a),
+      requester: (...a) => this.notifier.requester(...a),
+      breakGlass: (...a) => this.notifier.breakGlass(...a),
+    };
+    this.effects = new EffectRunner(this.scheduler, notifier, this.audit, logger);
+    this.service = new RequestService({
+      store: this.store,
+      audit: this.audit,
+      policy: () => this.currentPolicy,
+      directory: { actor: (id) => this.directory.actor(id), resolveApprovers: (a) => this.directory.resolveApprovers(a) },
+      oncall: {
+        get enabled() {
+          return ctx.oncall.enabled;
+        },
+        servicesOnCallFor: (a) => this.oncall.servicesOnCallFor(a),
+        activeIncidents: (s) => this.oncall.activeIncidents(s),
+        oncallEmails: (p, l) => this.oncall.oncallEmails(p, l),
+      },
+      keys: this.keyRegistry,
+      effects: this.effects,
+      logger,
+      expiryWarningMs: env.EXPIRY_WARNING,
+    });
+  }
+
+  /** Loads and validates the workflow files first: an invalid policy stops the start with every problem listed. */
+  static async create(env: Env, logger: Logger, integrations: Integrations = {}): Promise<AppContext> {
+    const policy = await loadPolicy(env.WORKFLOWS_DIR);
+    return new AppContext(env, logger, policy, integrations);
+  }
+
+  get policy(): Policy {
+    return this.currentPolicy;
+  }
+
+  /** Re-reads the workflow files (SIGHUP). A broken edit keeps the running policy and is logged. */
+  async reloadPolicy(processName: string): Promise<boolean> {
+    try {
+      const next = await loadPolicy(this.env.WORKFLOWS_DIR);
+      this.currentPolicy = next;
+      await this.auditConfigLoaded(processName);
+      this.logger.info({ hash: next.hash }, 'workflows reloaded');
+      return true;
+    } catch (err) {
+      this.logger.error({ err }, 'workflow reload failed; keeping the running policy');
+      return false;
+    }
+  }
+
+  async auditConfigLoaded(processName: string, extra: Record<string, unknown> = {}): Promise<void> {
+    await this.audit.append(
+      [
+        {
+          type: AUDIT_EVENT_TYPES.configLoaded,
+          actor: { id: 'system', via: 'system' },
+          data: {
+            process: processName,
+            policy: this.currentPolicy.hash,
+            files: this.currentPolicy.files,
+            resources: [...this.currentPolicy.resources.keys()],
+            workflows: [...this.currentPolicy.workflows.keys()],
+            ...extra,
+          },
+        },
+      ],
+      Date.now(),
+    );
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.certificatesQueue.close(), this.timersQueue.close()]);
+    await Promise.allSettled([this.redis.quit(), this.bullConnection.quit()]);
+  }
+}

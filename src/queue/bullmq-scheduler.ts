@@ -1,0 +1,43 @@
+import type { Queue } from 'bullmq';
+import type { AccessRequest, TimerKind } from '../engine/types';
+import type { Scheduler } from '../requests/ports';
+import type { TimerJobData } from './job-data';
+import { jobIds } from './queue-names';
+
+/**
+ * Durable work through BullMQ. Job ids derive from the request, so enqueuing twice (a retry, the
+ * reconciler) is harmless: BullMQ keeps one job per id.
+ */
+export class BullmqScheduler implements Scheduler {
+  constructor(
+    private readonly certificates: Queue,
+    private readonly timers: Queue,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async enqueueIssuance(request: AccessRequest): Promise<void> {
+    await this.certificates.add(
+      'issue',
+      { requestId: request.id },
+      { jobId: jobIds.issue(request.id), attempts: 5, backoff: { type: 'exponential', delay: 500 } },
+    );
+  }
+
+  async schedule(request: AccessRequest, timer: TimerKind, at: number, stage?: number, n?: number): Promise<void> {
+    const data: TimerJobData = { requestId: request.id, timer, ...(stage !== undefined ? { stage } : {}), ...(n !== undefined ? { n } : {}) };
+    await this.timers.add(timer, data, {
+      jobId: jobIds.timer(timer, request.id, stage, n),
+      delay: Math.max(0, at - this.clock()),
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 1000 },
+    });
+  }
+
+  async revokeCertificate(request: AccessRequest): Promise<void> {
+    await this.certificates.add(
+      'revoke',
+      { requestId: request.id },
+      { jobId: jobIds.revoke(request.id), attempts: 10, backoff: { type: 'exponential', delay: 500 } },
+    );
+  }
+}

@@ -1,0 +1,82 @@
+import { Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { Logger } from '../log/logger';
+import type { RequestService } from '../requests/request-service';
+import type { CertificateJobs } from './certificate-jobs';
+import { IssueJobData, RevokeJobData, TimerJobData } from './job-data';
+import { bullPrefix, CERTIFICATES_QUEUE, TIMERS_QUEUE } from './queue-names';
+import type { Reconciler } from './reconciler';
+
+export interface CaWorkerOptions {
+  connection: ConnectionOptions;
+  redisPrefix: string;
+  concurrency: number;
+  jobs: CertificateJobs;
+  service: RequestService;
+  reconciler: Reconciler;
+  logger: Logger;
+  /** Stalled-job check interval; a killed worker's jobs come back after it. */
+  stalledIntervalMs?: number;
+}
+
+/** The BullMQ workers of `access-bot worker`: certificates (issue, revoke, publish) and timers. */
+export class CaWorker {
+  private readonly workers: Worker[] = [];
+
+  constructor(private readonly options: CaWorkerOptions) {}
+
+  start(): void {
+    const { connection, redisPrefix, concurrency, jobs, service, reconciler, logger } = this.options;
+    const common = {
+      connection,
+      prefix: bullPrefix(redisPrefix),
+      ...(this.options.stalledIntervalMs !== undefined
+        ? { stalledInterval: this.options.stalledIntervalMs, lockDuration: this.options.stalledIntervalMs }
+        : {}),
+    };
+
+    const certificates = new Worker(
+      CERTIFICATES_QUEUE,
+      async (job: Job) => {
+        switch (job.name) {
+          case 'issue': {
+            const { requestId } = IssueJobData.parse(job.data);
+            return jobs.issue(requestId, job.attemptsMade + 1 >= (job.opts.attempts ?? 1));
+          }
+          case 'revoke':
+            return jobs.revoke(RevokeJobData.parse(job.data).requestId);
+          case 'publish':
+            return jobs.publish();
+          default:
+            throw new Error(`unknown certificates job ${job.name}`);
+        }
+      },
+      { ...common, concurrency },
+    );
+
+    const timers = new Worker(
+      TIMERS_QUEUE,
+      async (job: Job) => {
+        if (job.name === 'reconcile') return reconciler.run();
+        const data = TimerJobData.parse(job.data);
+        const result = await service.handleTimer(data.requestId, data.timer, data.stage, data.n);
+        return { status: result.status };
+      },
+      { ...common, concurrency: Math.max(4, Math.ceil(concurrency / 4)) },
+    );
+
+    for (const w of [certificates, timers]) {
+      w.on('failed', (job, err) => logger.warn({ err, jobId: job?.id, queue: w.name, attempts: job?.attemptsMade }, 'job failed'));
+      w.on('error', (err) => logger.error({ err, queue: w.name }, 'worker error'));
+      this.workers.push(w);
+    }
+  }
+
+  async waitUntilReady(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+  }
+
+  /** Finishes the jobs in hand, takes no more. */
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
+  }
+}

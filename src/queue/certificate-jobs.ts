@@ -1,0 +1,98 @@
+import { UnrecoverableError } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { CaMaterial } from '../ca/ca-directory';
+import type { CaPublisher } from '../ca/ca-publisher';
+import type { CertificateSigner } from '../ca/certificate-signer';
+import type { PublishedCaStore } from '../ca/published-ca-store';
+import type { Policy } from '../config/policy';
+import { AccessBotError } from '../errors/access-bot-error';
+import type { Logger } from '../log/logger';
+import type { KeyRegistry } from '../requests/ports';
+import type { RequestService } from '../requests/request-service';
+import type { RedisKeys } from '../store/redis-keys';
+import type { RedisRequestStore } from '../store/redis-request-store';
+
+export interface CertificateJobsDeps {
+  redis: Redis;
+  keys: RedisKeys;
+  store: RedisRequestStore;
+  service: RequestService;
+  keyRegistry: KeyRegistry;
+  policy: () => Policy;
+  ca: () => CaMaterial;
+  signer: CertificateSigner;
+  publisher: CaPublisher;
+  published: PublishedCaStore;
+  logger: Logger;
+  clock?: () => number;
+}
+
+export type IssueOutcome = { state: 'issued'; serial: string; signedNow: boolean } | { state: string; skipped: true };
+
+/**
+ * What the CA worker does with each job. Issuance is idempotent: BullMQ delivers at least once
+ * (a killed worker's job comes back after the stalled check), and the compare-and-set commit of
+ * the certificate lets exactly one signature ever be stored and delivered per request.
+ */
+export class CertificateJobs {
+  private readonly clock: () => number;
+
+  constructor(private readonly deps: CertificateJobsDeps) {
+    this.clock = deps.clock ?? Date.now;
+  }
+
+  /** `lastAttempt`: no retry follows a failure, so the request is marked failed. */
+  async issue(requestId: string, lastAttempt: boolean): Promise<IssueOutcome> {
+    const { store, service } = this.deps;
+    const request = await store.get(requestId);
+    if (!request) throw new UnrecoverableError(`request ${requestId} does not exist`);
+    if (request.state === 'issued' && request.certificate) return { state: 'issued', serial: request.certificate.serial, signedNow: false };
+    if (request.state !== 'approved') return { state: request.state, skipped: true };
+
+    const fail = async (message: string): Promise<never> => {
+      await service.recordIssueFailed(requestId, message);
+      throw new UnrecoverableError(message);
+    };
+    const resource = this.deps.policy().resources.get(request.resource);
+    if (!resource) return fail(`resource ${request.resource} no longer exists`);
+    const key = request.keyFingerprint ? await this.deps.keyRegistry.get(request.requester.id, request.keyFingerprint) : undefined;
+    if (!key) return fail(`the public key ${request.keyFingerprint ?? '(none)'} is no longer registered`);
+
+    let certificate;
+    try {
+      certificate = await this.deps.signer.sign({
+        request,
+        resource,
+        key,
+        ca: this.deps.ca(),
+        sshSerial: async () => BigInt(await this.deps.redis.incr(this.deps.keys.serialCounter)),
+        now: this.clock(),
+      });
+    } catch (err) {
+      // Bad input (wrong key kind, missing email for a template, window over) never gets better.
+      if (err instanceof AccessBotError) return fail(err.message);
+      if (lastAttempt) await service.recordIssueFailed(requestId, err instanceof Error ? err.message : String(err));
+      throw err;
+    }
+
+    const result = await service.recordIssued(requestId, certificate);
+    if (result.status === 'ok') return { state: 'issued', serial: certificate.serial, signedNow: true };
+    // Another delivery of this job committed first, or the request was revoked meanwhile: ours is discarded.
+    const now = await store.get(requestId);
+    if (now?.state === 'issued' && now.certificate) return { state: 'issued', serial: now.certificate.serial, signedNow: false };
+    return { state: now?.state ?? 'missing', skipped: true };
+  }
+
+  /** Lists a revoked request's certificate in the KRL or CRL and republishes. */
+  async revoke(requestId: string): Promise<void> {
+    const request = await this.deps.store.get(requestId);
+    if (!request?.certificate) return;
+    await this.deps.published.addRevoked(request.certificate, request.closedAt ?? this.clock());
+    await this.publish();
+  }
+
+  async publish(): Promise<void> {
+    const published = await this.deps.publisher.publish(this.deps.ca());
+    this.deps.logger.info({ version: published.version }, 'published CA keys, KRL and CRL');
+  }
+}

@@ -1,0 +1,12 @@
+import { z } from 'zod';
+
+/** Job payloads are input like any other: a job may have been written by an older or newer version. */
+export const IssueJobData = z.object({ requestId: z.string().min(1).max(64) });
+export const RevokeJobData = z.object({ requestId: z.string().min(1).max(64) });
+export const TimerJobData = z.object({
+  requestId: z.string().min(1).max(64),
+  timer: z.enum(['stage_timeout', 'reminder', 'pending_ttl', 'expiry', 'expiry_warning']),
+  stage: z.number().int().min(0).max(20).optional(),
+  n: z.number().int().min(0).max(100).optional(),
+});
+export type TimerJobData = z.infer<typeof TimerJobData>;

@@ -1,0 +1,17 @@
+export const CERTIFICATES_QUEUE = 'certificates';
+export const TIMERS_QUEUE = 'timers';
+
+/**
+ * BullMQ key prefix: the same hash tag as our own keys, so one Redis Cluster slot holds
+ * everything (see docs/operations.md).
+ */
+export function bullPrefix(redisPrefix: string): string {
+  return `{${redisPrefix}}-bull`;
+}
+
+/** Custom job ids: BullMQ forbids `:` and bare integers; request ids are `ar-…`. */
+export const jobIds = {
+  issue: (requestId: string) => `issue-${requestId}`,
+  revoke: (requestId: string) => `revoke-${requestId}`,
+  timer: (timer: string, requestId: string, stage = 0, n = 0) => `${timer}-${requestId}-${stage}-${n}`,
+};

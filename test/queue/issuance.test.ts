@@ -1,0 +1,228 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startBotProcess, type BotProcess } from '../../src/app/bot-process';
+import { startWorkerProcess, type WorkerProcess } from '../../src/app/worker-process';
+import type { AuditEvent } from '../../src/audit/audit-event';
+import type { AccessRequest } from '../../src/engine/types';
+import { StaticDirectory } from '../../src/requests/static-directory';
+import { eventually, testApp, type TestApp } from '../helpers/app';
+
+const workflows = {
+  admins: { users: ['UADMIN'] },
+  resources: {
+    box: {
+      description: 'test box',
+      workflow: 'one-stage',
+      duration: { default: '1h', max: '2h' },
+      ssh: {
+        principals: ['{{user.username}}', 'deploy'],
+        extensions: ['permit-pty', 'permit-port-forwarding'],
+        source_address: ['127.0.0.1/32', '10.0.0.0/8'],
+        force_command: '/usr/bin/id',
+      },
+    },
+    kube: {
+      description: 'cluster',
+      workflow: 'one-stage',
+      duration: { default: '1h', max: '2h' },
+      x509: { groups: ['developers', 'oncall'], usage: 'kubernetes', kubernetes: { cluster: 'prod', server: 'https://k8s.example.com' } },
+    },
+  },
+  workflows: {
+    'one-stage': { requesters: { everyone: true }, stages: [{ name: 'lead', approvers: { users: ['ULEAD'] } }] },
+  },
+};
+
+const people = [
+  { id: 'UALICE', email: 'alice.smith@example.com', groups: [] },
+  { id: 'ULEAD', email: 'lead@example.com', groups: [] },
+];
+
+let app: TestApp;
+let worker: WorkerProcess;
+let bot: BotProcess;
+let tmp: string;
+let sshPub: string;
+
+beforeAll(async () => {
+  app = await testApp({ workflows, integrations: { directory: new StaticDirectory(people) } });
+  worker = await startWorkerProcess(app.ctx);
+  bot = await startBotProcess(app.ctx, [], 0);
+  tmp = mkdtempSync(join(tmpdir(), 'issue-'));
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'alice@laptop', '-f', join(tmp, 'id')]);
+  sshPub = readFileSync(join(tmp, 'id.pub'), 'utf8');
+});
+afterAll(async () => {
+  await bot.stop();
+  await worker.stop();
+  await app.cleanup();
+});
+
+async function approvedRequest(resource: string, key: string): Promise<AccessRequest> {
+  await app.ctx.keyService.register('UALICE', key, 'slack');
+  const submitted = await app.ctx.service.submit('UALICE', { resource, reason: 'test', via: 'slack' });
+  if (submitted.status !== 'ok') throw new Error(JSON.stringify(submitted));
+  const approved = await app.ctx.service.review(submitted.request.id, 'ULEAD', 'approve', 'slack');
+  if (approved.status !== 'ok') throw new Error(JSON.stringify(approved));
+  return approved.request;
+}
+
+const issued = (id: string) =>
+  eventually(async () => {
+    const r = await app.ctx.store.get(id);
+    return r?.state === 'issued' ? r : undefined;
+  }, 10_000, `request ${id} issued`);
+
+async function auditOf(id: string): Promise<AuditEvent[]> {
+  const out: AuditEvent[] = [];
+  for await (const e of app.ctx.audit.read()) if (e.requestId === id) out.push(e);
+  return out;
+}
+
+const get = (path: string) => fetch(`http://127.0.0.1:${bot.port}${path}`);
+
+describe('certificate issuance through the queue', () => {
+  it('issues an OpenSSH certificate that ssh-keygen reads back with the approved window and the resource config', async () => {
+    const approved = await approvedRequest('box', sshPub);
+    const request = await issued(approved.id);
+    const certFile = join(tmp, 'id-cert.pub');
+    writeFileSync(certFile, request.certificate!.text);
+    const listing = execFileSync('ssh-keygen', ['-L', '-f', certFile], { env: { ...process.env, TZ: 'UTC' } }).toString();
+    expect(listing).toContain('Type: ssh-ed25519-cert-v01@openssh.com user certificate');
+    expect(listing).toContain(`Key ID: "${approved.id} user=alice.smith@example.com resource=box approved-by=ULEAD"`);
+    expect(listing).toMatch(new RegExp(`Serial: ${request.certificate!.serial}\\n`));
+    expect(listing).toMatch(/Principals: \n\s+alice\.smith\n\s+deploy\n/);
+    expect(listing).toMatch(/Critical Options: \n\s+force-command \/usr\/bin\/id\n\s+source-address 127\.0\.0\.1\/32,10\.0\.0\.0\/8\n/);
+    expect(listing).toMatch(/Extensions: \n\s+permit-port-forwarding\n\s+permit-pty\n/);
+    const fmt = (ms: number) => new Date(ms).toISOString().slice(0, 19);
+    expect(listing).toContain(`Valid: from ${fmt(approved.approvedAt! - 60_000)} to ${fmt(approved.expiresAt!)}`);
+
+    const events = (await auditOf(approved.id)).filter((e) => e.type === 'cert.issued');
+    expect(events).toHaveLength(1);
+    expect(events[0]!.data).toMatchObject({ kind: 'ssh', serial: request.certificate!.serial, principals: ['alice.smith', 'deploy'] });
+  });
+
+  it('a replayed issuance job returns the stored certificate and signs nothing new', async () => {
+    const approved = await approvedRequest('box', sshPub);
+    const first = await issued(approved.id);
+    const serialBefore = await app.ctx.redis.get(app.ctx.keys.serialCounter);
+    const replay = await worker.jobs.issue(approved.id, false);
+    expect(replay).toEqual({ state: 'issued', serial: first.certificate!.serial, signedNow: false });
+    expect(await app.ctx.redis.get(app.ctx.keys.serialCounter)).toBe(serialBefore);
+    expect((await app.ctx.store.get(approved.id))?.certificate).toEqual(first.certificate);
+  });
+
+  it('issues an X.509 client certificate that openssl verifies against the published CA chain', async () => {
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const approved = await approvedRequest('kube', publicKey.export({ type: 'spki', format: 'pem' }).toString());
+    const request = await issued(approved.id);
+    writeFileSync(join(tmp, 'client.pem'), request.certificate!.text);
+    writeFileSync(join(tmp, 'chain.pem'), await (await get('/ca/x509_ca.pem')).text());
+    expect(execFileSync('openssl', ['verify', '-CAfile', join(tmp, 'chain.pem'), join(tmp, 'client.pem')]).toString()).toMatch(/OK/);
+    const subject = execFileSync('openssl', ['x509', '-noout', '-subject', '-in', join(tmp, 'client.pem')]).toString();
+    expect(subject).toMatch(/O = developers, O = oncall, CN = alice.smith@example.com/);
+  });
+
+  it('revocation puts the serial in the KRL served over HTTP, within seconds', async () => {
+    const approved = await approvedRequest('box', sshPub);
+    const request = await issued(approved.id);
+    const certFile = join(tmp, 'revoked-cert.pub');
+    writeFileSync(certFile, request.certificate!.text);
+    const krlFile = join(tmp, 'revoked.krl');
+    const check = async () => {
+      writeFileSync(krlFile, Buffer.from(await (await get('/ca/revoked.krl')).arrayBuffer()));
+      return spawnSync('ssh-keygen', ['-Q', '-f', krlFile, certFile]).stdout.toString();
+    };
+    expect(await check()).toMatch(/: ok$/m);
+    const revoked = await app.ctx.service.revoke(approved.id, 'UALICE', 'slack', 'done');
+    expect(revoked.status).toBe('ok');
+    await eventually(async () => ((await check()).includes('REVOKED') ? true : undefined), 10_000, 'KRL lists the serial');
+    expect((await auditOf(approved.id)).map((e) => e.type)).toContain('request.revoked');
+  });
+
+  it('revoking an X.509 grant lists it in the CRL that openssl checks', async () => {
+    const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const approved = await approvedRequest('kube', publicKey.export({ type: 'spki', format: 'pem' }).toString());
+    const request = await issued(approved.id);
+    await app.ctx.service.revoke(approved.id, 'UADMIN', 'cli', 'offboarding');
+    writeFileSync(join(tmp, 'rev.pem'), request.certificate!.text);
+    writeFileSync(join(tmp, 'chain.pem'), await (await get('/ca/x509_ca.pem')).text());
+    await eventually(async () => {
+      writeFileSync(join(tmp, 'crl.pem'), await (await get('/ca/x509.crl')).text());
+      try {
+        execFileSync('openssl', ['verify', '-crl_check', '-CAfile', join(tmp, 'chain.pem'), '-CRLfile', join(tmp, 'crl.pem'), join(tmp, 'rev.pem')], { stdio: 'pipe' });
+        return undefined;
+      } catch (err) {
+        return String((err as { stdout?: Buffer }).stdout) + String((err as { stderr?: Buffer }).stderr);
+      }
+    }, 10_000, 'CRL revokes the certificate').then((out) => expect(out).toMatch(/certificate revoked/));
+  });
+
+  it('an issuance that cannot succeed fails the request once, audited, with no retries', async () => {
+    // Slack gave no email for this user, and the resource's principal template needs one.
+    await app.ctx.keyService.register('UNOMAIL', sshPub, 'slack');
+    const submitted = await app.ctx.service.submit('UNOMAIL', { resource: 'box', reason: 'test', via: 'slack' });
+    if (submitted.status !== 'ok') throw new Error(JSON.stringify(submitted));
+    await app.ctx.service.review(submitted.request.id, 'ULEAD', 'approve', 'slack');
+    const failed = await eventually(async () => {
+      const r = await app.ctx.store.get(submitted.request.id);
+      return r?.state === 'failed' ? r : undefined;
+    });
+    expect(failed.failure).toMatch(/needs your user.username, which Slack did not provide/);
+    expect((await auditOf(submitted.request.id)).filter((e) => e.type === 'request.failed')).toHaveLength(1);
+    const job = await app.ctx.certificatesQueue.getJob(`issue-${submitted.request.id}`);
+    expect(job?.attemptsMade).toBe(1);
+  });
+
+  it('the expiry timer closes the grant at its end and audits it', async () => {
+    const approved = await approvedRequest('box', sshPub);
+    const grant = await issued(approved.id);
+    // Shorten the stored window (the engine never grants under a minute) and schedule its timer for real.
+    const end = Date.now() + 1500;
+    const shortened = { ...grant, expiresAt: end, certificate: { ...grant.certificate!, validBefore: end } };
+    const committed = await app.ctx.store.commit(grant, shortened, [], Date.now());
+    expect(committed.ok).toBe(true);
+    // Replace the expiry job issuance scheduled (job ids dedupe: one expiry job per request).
+    await app.ctx.timersQueue.remove(`expiry-${approved.id}-0-0`);
+    await app.ctx.scheduler.schedule(shortened, 'expiry', end);
+    const expired = await eventually(async () => {
+      const r = await app.ctx.store.get(approved.id);
+      return r?.state === 'expired' ? r : undefined;
+    });
+    expect(expired.closedBy).toBe('system');
+    expect((await auditOf(approved.id)).map((e) => e.type)).toContain('request.expired');
+  });
+});
+
+describe('reconciler', () => {
+  it('issues an approved request whose enqueue was lost in a crash', async () => {
+    await app.ctx.keyService.register('UALICE', sshPub, 'slack');
+    const submitted = await app.ctx.service.submit('UALICE', { resource: 'box', reason: 'test', via: 'slack' });
+    if (submitted.status !== 'ok') throw new Error('submit');
+    // Approve by writing the state change only, as if the process died before enqueuing issuance.
+    const now = Date.now();
+    const approved: AccessRequest = { ...submitted.request, state: 'approved', approvedAt: now, expiresAt: now + 3_600_000, approvers: [] };
+    expect((await app.ctx.store.commit(submitted.request, approved, [], now)).ok).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await app.ctx.store.get(approved.id))?.state).toBe('approved');
+    const report = await worker.reconciler.run();
+    expect(report.issuanceEnqueued).toBeGreaterThanOrEqual(1);
+    expect((await issued(approved.id)).certificate?.kind).toBe('ssh');
+  });
+});
+
+describe('public CA endpoints', () => {
+  it('serve every trusted CA key, the chain, the KRL and the CRL with the right types', async () => {
+    const pub = await get('/ca/ssh_user_ca.pub');
+    expect(pub.status).toBe(200);
+    expect(pub.headers.get('content-type')).toMatch(/text\/plain/);
+    expect(await pub.text()).toMatch(/^ssh-ed25519 AAAA\S+ access-bot user CA\n$/);
+    expect((await get('/ca/x509_ca.pem')).headers.get('content-type')).toMatch(/^application\/x-pem-file/);
+    const krl = Buffer.from(await (await get('/ca/revoked.krl')).arrayBuffer());
+    expect(krl.subarray(0, 8).toString('latin1')).toBe('SSHKRL\n\0');
+    expect(await (await get('/ca/x509.crl')).text()).toMatch(/^-----BEGIN X509 CRL-----/);
+  });
+});
