@@ -1,0 +1,13 @@
+export { SshPublicKeyRejectedError } from './ssh-public-key-rejected-error';
+export { SshKeyMalformedError } from './ssh-key-malformed-error';
+export { SshKeyTypeMismatchError } from './ssh-key-type-mismatch-error';
+export { SshKeyTypeUnsupportedError } from './ssh-key-type-unsupported-error';
+export { SshKeyIsCertificateError } from './ssh-key-is-certificate-error';
+export { SshKeyTooWeakError } from './ssh-key-too-weak-error';
+export { SshPrivateKeySubmittedError } from './ssh-private-key-submitted-error';
+export { SshKeyInputTooLargeError } from './ssh-key-input-too-large-error';
+export { SshWireFormatError } from './ssh-wire-format-error';
+export { SshCertificateRequestInvalidError } from './ssh-certificate-request-invalid-error';
+export { SshCertificateInvalidError } from './ssh-certificate-invalid-error';
+export { SshCaKeyUnsupportedError } from './ssh-ca-key-unsupported-error';
+export { KrlInputInvalidError } from './krl-input-invalid-error';
