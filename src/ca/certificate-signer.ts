@@ -7,9 +7,10 @@ import type { CaMaterial } from './ca-directory';
 import { CertificateInputError } from './errors/certificate-input-error';
 import { sessionForceCommand } from './ssh/session-force-command';
 import { signSshUserCertificate, type SshCriticalOptions } from './ssh/ssh-certificate';
-import { parseSshPublicKey } from './ssh/ssh-public-key';
+import { ParsedKeyCache } from './parsed-key-cache';
+import { parseSshPublicKey, type SshPublicKey } from './ssh/ssh-public-key';
 import { issueX509ClientCertificate, SYSTEM_MASTERS } from './x509/x509-certificate';
-import { parseX509PublicKeyInput } from './x509/x509-public-key';
+import { parseX509PublicKeyInput, type ParsedX509PublicKey } from './x509/x509-public-key';
 
 /** Certificates start 60 s before approval so a server whose clock lags a little still accepts them. */
 export const BACKDATE_MS = 60_000;
@@ -34,6 +35,9 @@ export function x509CaFingerprint(ca: CaMaterial['x509']): string {
  * configuration and the request's approved window; nothing comes from text the user typed.
  */
 export class CertificateSigner {
+  private readonly sshKeys = new ParsedKeyCache<SshPublicKey>();
+  private readonly x509Keys = new ParsedKeyCache<ParsedX509PublicKey>();
+
   constructor(private readonly sessionWrapperPath: string) {}
 
   async sign(input: SignInput): Promise<IssuedCertificate> {
@@ -57,7 +61,7 @@ export class CertificateSigner {
       if (spec.end_sessions_at_expiry) criticalOptions.forceCommand = sessionForceCommand(this.sessionWrapperPath, validBefore, spec.force_command);
       else if (spec.force_command) criticalOptions.forceCommand = spec.force_command;
       const signed = signSshUserCertificate({
-        publicKey: parseSshPublicKey(key.text),
+        publicKey: this.sshKeys.get(key.text, parseSshPublicKey),
         ca: { privateKey: input.ca.ssh.privateKey, publicKey: input.ca.ssh.publicKey },
         serial: await input.sshSerial(),
         keyId,
@@ -86,7 +90,7 @@ export class CertificateSigner {
     const spec = resource.x509;
     const issued = issueX509ClientCertificate({
       ca: { privateKey: input.ca.x509.privateKey, certificatePem: input.ca.x509.certificatePem },
-      subjectPublicKey: parseX509PublicKeyInput(key.text).publicKey,
+      subjectPublicKey: this.x509Keys.get(key.text, parseX509PublicKeyInput).publicKey,
       commonName: renderUserTemplate(spec.common_name, request.requester),
       organizations: spec.groups,
       validFrom: validAfter,

@@ -562,10 +562,15 @@ function issued(request: AccessRequest, certificate: NonNullable<AccessRequest['
       adminIssued: request.adminIssued !== undefined,
     }),
     { type: 'notify_requester', notice: 'issued' },
-    { type: 'schedule', timer: 'expiry', at: certificate.validBefore },
   ];
+  // One timer per grant: the warning, when it fires, schedules the expiry (the reconciler's sweep
+  // of the expiry index is the backstop). Grants shorter than the warning go straight to expiry.
   const warnAt = certificate.validBefore - (ctx.expiryWarningMs ?? 10 * 60_000);
-  if (warnAt > ctx.now) effects.push({ type: 'schedule', timer: 'expiry_warning', at: warnAt });
+  effects.push(
+    warnAt > ctx.now
+      ? { type: 'schedule', timer: 'expiry_warning', at: warnAt }
+      : { type: 'schedule', timer: 'expiry', at: certificate.validBefore },
+  );
   return { kind: 'transition', request: { ...request, state: 'issued', certificate, updatedAt: ctx.now }, effects };
 }
 

@@ -75,7 +75,7 @@ export class CertificateJobs {
       throw err;
     }
 
-    const result = await service.recordIssued(requestId, certificate);
+    const result = await service.recordIssued(requestId, certificate, request);
     if (result.status === 'ok') return { state: 'issued', serial: certificate.serial, signedNow: true };
     // Another delivery of this job committed first, or the request was revoked meanwhile: ours is discarded.
     const now = await store.get(requestId);

@@ -166,8 +166,9 @@ export class RequestService {
     return this.act(requestId, 'system', event);
   }
 
-  recordIssued(requestId: string, certificate: IssuedCertificate): Promise<ServiceResult> {
-    return this.act(requestId, 'system', { type: 'issued', certificate });
+  /** `current`: the request as the caller just read it, saving a read when nobody changed it since. */
+  recordIssued(requestId: string, certificate: IssuedCertificate, current?: AccessRequest): Promise<ServiceResult> {
+    return this.act(requestId, 'system', { type: 'issued', certificate }, undefined, current);
   }
 
   recordIssueFailed(requestId: string, error: string): Promise<ServiceResult> {
@@ -178,14 +179,24 @@ export class RequestService {
   private async expiryWarning(requestId: string): Promise<ServiceResult> {
     const request = await this.deps.store.get(requestId);
     if (!request || request.state !== 'issued') return { status: 'noop', message: 'no active grant', ...(request ? { request } : {}) };
-    await this.deps.effects.run(request, [{ type: 'notify_requester', notice: 'expiring' }]);
+    const end = request.certificate?.validBefore ?? request.expiresAt;
+    await this.deps.effects.run(request, [
+      { type: 'notify_requester', notice: 'expiring' },
+      ...(end !== undefined ? [{ type: 'schedule' as const, timer: 'expiry' as const, at: end }] : []),
+    ]);
     return { status: 'ok', request };
   }
 
-  private async act(requestId: string, actorId: string, event: RequestEvent, refusedType?: string): Promise<ServiceResult> {
+  private async act(
+    requestId: string,
+    actorId: string,
+    event: RequestEvent,
+    refusedType?: string,
+    known?: AccessRequest,
+  ): Promise<ServiceResult> {
     const actor = actorId === 'system' ? SYSTEM_ACTOR : await this.deps.directory.actor(actorId);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const current = await this.deps.store.get(requestId);
+      const current = attempt === 0 && known?.id === requestId ? known : await this.deps.store.get(requestId);
       if (!current) {
         if (refusedType === undefined) return { status: 'noop', message: `request ${requestId} does not exist` };
         return this.notFound(requestId, actor, 'via' in event ? event.via : 'system', refusedType);

@@ -185,9 +185,9 @@ describe('certificate issuance through the queue', () => {
     const shortened = { ...grant, expiresAt: end, certificate: { ...grant.certificate!, validBefore: end } };
     const committed = await app.ctx.store.commit(grant, shortened, [], Date.now());
     expect(committed.ok).toBe(true);
-    // Replace the expiry job issuance scheduled (job ids dedupe: one expiry job per request).
-    await app.ctx.timersQueue.remove(`expiry-${approved.id}-0-0`);
-    await app.ctx.scheduler.schedule(shortened, 'expiry', end);
+    // The warning timer fires now and schedules the expiry for the (shortened) end of the grant.
+    await app.ctx.timersQueue.remove(`expiry_warning-${approved.id}-0-0`);
+    await app.ctx.scheduler.schedule(shortened, 'expiry_warning', Date.now());
     const expired = await eventually(async () => {
       const r = await app.ctx.store.get(approved.id);
       return r?.state === 'expired' ? r : undefined;

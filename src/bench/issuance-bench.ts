@@ -1,0 +1,170 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { AppContext } from '../app/app-context';
+import { createRedis } from '../app/redis-connection';
+import { initCa } from '../ca/ca-directory';
+import { sshPublicKeyFromKeyObject } from '../ca/ssh/ssh-public-key';
+import { loadEnv } from '../config/env';
+import { silentLogger } from '../log/logger';
+import { StaticDirectory } from '../requests/static-directory';
+
+export interface IssuanceBenchResult {
+  certificates: number;
+  workerProcesses: 1;
+  concurrency: number;
+  certsPerSecond: number;
+  baselineNoopJobsPerSecond: number;
+  ratioToBaseline: number;
+  latency: { ratePerSecond: number; samples: number; p50Ms: number; p99Ms: number; maxMs: number };
+}
+
+const WORKFLOW = `
+resources:
+  box:
+    description: bench host
+    workflow: auto
+    duration: { default: 1h, max: 1h }
+    ssh: { principals: ["{{user.username}}", deploy] }
+workflows:
+  auto:
+    requesters: { everyone: true }
+    auto_approve: [ { requesters: { everyone: true }, max_duration: 1h } ]
+    stages: [ { name: unused, approvers: { users: [UNOBODY] } } ]
+`;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+function spawnNode(script: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.env.BENCH_NODE ?? process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return child;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function waitFor(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > end) throw new Error(`benchmark: ${what} did not happen within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** No-op BullMQ jobs through one worker process: the ceiling the queue itself sets on this machine. */
+async function baseline(url: string, jobs: number, concurrency: number): Promise<number> {
+  const prefix = `bench-noop-${randomBytes(4).toString('hex')}`;
+  const connection = createRedis(url, { forBlocking: true });
+  const queue = new Queue('noop', { connection, prefix });
+  for (let i = 0; i < jobs; i += 1000)
+    await queue.addBulk(Array.from({ length: Math.min(1000, jobs - i) }, (_, j) => ({ name: 'noop', data: { i: i + j }, opts: { jobId: `n-${i + j}` } })));
+  const child = spawnNode(join(__dirname, 'noop-worker.js'), [], { REDIS_URL: url, BENCH_PREFIX: prefix, WORKER_CONCURRENCY: String(concurrency) });
+  await waitFor(async () => (await queue.getCompletedCount()) >= jobs, 120_000, 'no-op jobs completing');
+  await stop(child);
+  const done = await queue.getJobs(['completed'], 0, -1);
+  const finished = done.map((j) => j.finishedOn ?? 0).sort((a, b) => a - b);
+  const rate = (finished.length - 1) / (((finished[finished.length - 1] ?? 0) - (finished[0] ?? 0)) / 1000);
+  await queue.obliterate({ force: true });
+  await queue.close();
+  connection.disconnect();
+  return Math.round(rate);
+}
+
+/**
+ * Approved-to-issued through the real pipeline: requests approved in this process, one
+ * `access-bot worker` child process signing them (Redis, BullMQ, compare-and-set, audit chain).
+ */
+export async function benchIssuance(options: { url: string; certificates: number; concurrency: number; latencyRate: number; latencySeconds: number }): Promise<IssuanceBenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'access-bot-bench-'));
+  mkdirSync(join(dir, 'workflows'));
+  writeFileSync(join(dir, 'workflows', 'bench.yaml'), WORKFLOW);
+  initCa(join(dir, 'ca'));
+  const prefix = `bench-${randomBytes(4).toString('hex')}`;
+  const env: NodeJS.ProcessEnv = {
+    REDIS_URL: options.url,
+    REDIS_PREFIX: prefix,
+    WORKFLOWS_DIR: join(dir, 'workflows'),
+    CA_DIR: join(dir, 'ca'),
+    LOG_LEVEL: 'warn',
+    WORKER_CONCURRENCY: String(options.concurrency),
+    EXPIRY_WARNING: '10m',
+  };
+  const ctx = await AppContext.create(loadEnv(env), silentLogger(), {
+    directory: new StaticDirectory([{ id: 'UBENCH', email: 'bench@example.com', groups: [] }]),
+  });
+  let worker: ChildProcess | undefined;
+  try {
+    const { publicKey } = generateKeyPairSync('ed25519');
+    await ctx.keyService.register('UBENCH', sshPublicKeyFromKeyObject(publicKey, 'bench'), 'cli');
+
+    // Throughput: approve N requests while no worker runs, then let one worker drain them.
+    const ids: string[] = [];
+    for (let i = 0; i < options.certificates; i += 200) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(200, options.certificates - i) }, () => ctx.service.submit('UBENCH', { resource: 'box', reason: 'bench', via: 'cli' })),
+      );
+      for (const r of batch) if (r.status === 'ok') ids.push(r.request.id);
+    }
+    worker = spawnNode(join(__dirname, '..', 'cli.js'), ['worker'], env);
+    await waitFor(async () => (await ctx.store.countByState('issued')) >= ids.length, 300_000, 'issuance');
+    const issuedAt = (await ctx.store.getMany(ids)).map((r) => r.certificate?.issuedAt ?? 0).sort((a, b) => a - b);
+    const certsPerSecond = Math.round((issuedAt.length - 1) / (((issuedAt[issuedAt.length - 1] ?? 0) - (issuedAt[0] ?? 0)) / 1000));
+
+    // Latency: a steady stream of approvals with the worker running; approval to stored certificate.
+    const latencyIds: string[] = [];
+    const interval = 1000 / options.latencyRate;
+    const started = Date.now();
+    let sent = 0;
+    while (Date.now() - started < options.latencySeconds * 1000) {
+      const due = Math.floor((Date.now() - started) / interval);
+      const batch = [];
+      for (; sent < due; sent++) batch.push(ctx.service.submit('UBENCH', { resource: 'box', reason: 'latency', via: 'cli' }));
+      for (const r of await Promise.all(batch)) if (r.status === 'ok') latencyIds.push(r.request.id);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await waitFor(async () => (await ctx.store.countByState('issued')) >= ids.length + latencyIds.length, 120_000, 'latency issuance');
+    const latencies = (await ctx.store.getMany(latencyIds))
+      .map((r) => (r.certificate?.issuedAt ?? 0) - (r.approvedAt ?? 0))
+      .sort((a, b) => a - b);
+
+    await stop(worker);
+    worker = undefined;
+    const baselineNoopJobsPerSecond = await baseline(options.url, options.certificates, options.concurrency);
+    return {
+      certificates: ids.length,
+      workerProcesses: 1,
+      concurrency: options.concurrency,
+      certsPerSecond,
+      baselineNoopJobsPerSecond,
+      ratioToBaseline: Number((certsPerSecond / baselineNoopJobsPerSecond).toFixed(2)),
+      latency: {
+        ratePerSecond: options.latencyRate,
+        samples: latencies.length,
+        p50Ms: percentile(latencies, 50),
+        p99Ms: percentile(latencies, 99),
+        maxMs: latencies[latencies.length - 1] ?? 0,
+      },
+    };
+  } finally {
+    if (worker) await stop(worker);
+    await ctx.certificatesQueue.obliterate({ force: true }).catch(() => undefined);
+    await ctx.timersQueue.obliterate({ force: true }).catch(() => undefined);
+    let cursor = '0';
+    do {
+      const [next, keys] = await ctx.redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await ctx.redis.del(...keys);
+    } while (cursor !== '0');
+    await ctx.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
