@@ -156,8 +156,12 @@ export function describeIntegrations(env: Env): string[] {
     env.slack
       ? `slack: on (${env.slack.appToken && !env.slack.signingSecret ? 'Socket Mode' : 'HTTP'}${env.slack.apiUrl ? `, API ${env.slack.apiUrl}` : ''})`
       : 'slack: off (set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)',
-    env.jira ? `jira: on (${env.jira.url})` : 'jira: off (set JIRA_URL, JIRA_EMAIL, JIRA_API_TOKEN)',
-    env.pagerduty ? `pagerduty: on (${env.pagerduty.apiUrl})` : 'pagerduty: off (set PAGERDUTY_TOKEN)',
+    env.jira
+      ? `jira: settings for ${env.jira.url} are valid, but the Jira approval channel is not built yet: ignored`
+      : 'jira: off (the Jira approval channel is not built yet)',
+    env.pagerduty
+      ? `pagerduty: settings for ${env.pagerduty.apiUrl} are valid, but on-call lookups are not built yet: nobody is on call`
+      : 'pagerduty: off (nobody is on call: break-glass and on-call approvers resolve to no one)',
     env.AUDIT_LOG_FILE ? `audit JSONL sink: ${env.AUDIT_LOG_FILE === '-' ? 'stdout' : env.AUDIT_LOG_FILE}` : 'audit JSONL sink: off (set AUDIT_LOG_FILE)',
     env.AUDIT_WEBHOOK_URL ? `audit webhook sink: ${env.AUDIT_WEBHOOK_URL}` : 'audit webhook sink: off (set AUDIT_WEBHOOK_URL)',
   ];

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from '../../src/cli';
 import { loadPolicy } from '../../src/config/workflow-loader';
-import { captureIo } from './capture-io';
+import { captureIo } from '../helpers/cli';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BROKEN = 'test/config/fixtures/broken';
