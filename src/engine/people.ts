@@ -11,10 +11,10 @@ function matchesGroup(actor: Actor, ref: string): boolean {
   return actor.groups.some((g) => g.toLowerCase() === wanted);
 }
 
-/** Whether the actor is among `people` (everyone, listed users, members of listed groups). */
+/** Whether the actor is among `people` (everyone but guests, listed users, members of listed groups). */
 export function isInPeople(actor: Actor, people: People | undefined): boolean {
   if (!people) return false;
-  if (people.everyone === true) return true;
+  if (people.everyone === true && !actor.guest) return true;
   return (
     (people.users ?? []).some((u) => matchesUser(actor, u)) ||
     (people.slack_groups ?? []).some((g) => matchesGroup(actor, g))

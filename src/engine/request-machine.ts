@@ -27,7 +27,22 @@ type Submit = Extract<RequestEvent, { type: 'submit' }>;
  * everything it wants done comes back as effects. The caller commits the returned request and the
  * audit effects in one compare-and-set, then carries out the other effects.
  */
+/** Audit type of a refusal, per human action. */
+const REFUSED_AS: Partial<Record<RequestEvent['type'], string>> = {
+  submit: A.requestRefused,
+  review: A.reviewRefused,
+  cancel: A.cancelRefused,
+  revoke: A.revokeRefused,
+  break_glass_review: A.breakGlassReviewRefused,
+};
+
 export function decide(request: AccessRequest | undefined, event: RequestEvent, ctx: DecisionContext): Decision {
+  const refusedAs = REFUSED_AS[event.type];
+  if (ctx.actor.inactive && refusedAs && 'via' in event) {
+    const message =
+      ctx.actor.inactive === 'bot' ? 'Bots cannot request or decide access.' : 'This account is deactivated and cannot request or decide access.';
+    return refuse('NOT_ALLOWED', message, refusedAs, ctx, event.via, request?.id, { inactive: ctx.actor.inactive });
+  }
   if (event.type === 'submit') return submit(event, ctx);
   if (!request) throw new Error(`event ${event.type} needs a request`);
   const rules = lookup(request, ctx);

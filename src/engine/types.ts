@@ -111,6 +111,10 @@ export interface Actor {
   name?: string;
   /** Slack user group ids and handles the actor belongs to. */
   groups: string[];
+  /** Deactivated accounts and bots: refused whatever the policy says. */
+  inactive?: 'deleted' | 'bot';
+  /** Slack guests (single- and multi-channel): never part of `everyone`, only where named. */
+  guest?: boolean;
 }
 
 export const SYSTEM_ACTOR: Actor = { id: 'system', groups: [] };

@@ -117,6 +117,29 @@ describe('submit: refusals change nothing and are audited as request.refused', (
   });
 });
 
+describe('accounts that may not act', () => {
+  it.each([
+    ['a deactivated account', { ...alice, inactive: 'deleted' as const }, /deactivated/],
+    ['a bot', { ...alice, inactive: 'bot' as const }, /Bots cannot/],
+  ])('%s is refused, whatever the policy says', (_n, actor, message) => {
+    const d = decide(undefined, submitEvent(actor, { resource: 'staging', ticket: undefined }), ctx(actor));
+    expect(d).toMatchObject({ kind: 'refused', code: 'NOT_ALLOWED', message: expect.stringMatching(message) });
+    const approverGone = { ...lead, inactive: 'deleted' as const };
+    expect(review(pendingProdDb(), approverGone, 'approve')).toMatchObject({ kind: 'refused', code: 'NOT_ALLOWED' });
+  });
+
+  it('a Slack guest is not part of "everyone", only where named', () => {
+    const guest: Actor = { id: 'UGUEST', email: 'contractor@vendor.example', groups: [], guest: true };
+    expect(decide(undefined, submitEvent(guest, { resource: 'k8s' }), ctx(guest))).toMatchObject({ kind: 'refused', code: 'NOT_ELIGIBLE' });
+    const named = policyFrom({
+      resources: { box: { description: 'b', workflow: 'w', duration: { default: '1h', max: '1h' }, ssh: { principals: ['x'] } } },
+      workflows: { w: { requesters: { users: ['UGUEST'] }, stages: [{ name: 's', approvers: { users: ['ULEAD1'] } }] } },
+    });
+    const d = decide(undefined, submitEvent(guest, { resource: 'box' }), { now: T0, policy: named, actor: guest });
+    expect(d.kind).toBe('transition');
+  });
+});
+
 describe('submit: outcomes', () => {
   it('a normal request is pending at stage 0 with notifications, the approver index and timers', () => {
     const { request, effects } = transition(

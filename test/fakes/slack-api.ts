@@ -92,11 +92,22 @@ export interface FakeSlackView {
   via: string;
 }
 
+/** A message an app POSTed to a response_url (slash command or interaction answer). */
+export interface FakeSlackResponse {
+  /** The id in the URL responseUrl() made. */
+  id: string;
+  /** The JSON the app sent: text, blocks, response_type, replace_original… */
+  body: Record<string, unknown>;
+  at: number;
+}
+
 export interface FailureOptions {
   /** HTTP status; default 429 for `ratelimited`, else 200 (Slack reports errors in the body). */
   status?: number;
   /** Retry-After seconds sent with a 429; default 1. */
   retryAfterSec?: number;
+  /** Only a call whose arguments match fails (e.g. `(a) => a.channel === 'C0APPROVE'`); other calls pass it by. */
+  when?: (args: Record<string, unknown>) => boolean;
 }
 
 interface PendingFailure extends FailureOptions {
@@ -146,6 +157,30 @@ function blocksArg(args: Record<string, unknown>): unknown[] | undefined {
   return blocks;
 }
 
+/**
+ * Slack refuses a message whose blocks break Block Kit's limits with `invalid_blocks`: at most 50
+ * blocks, section text up to 3000 characters, up to 10 fields of 2000, header text up to 150.
+ */
+function checkMessageBlocks(blocks: unknown[] | undefined): void {
+  if (blocks === undefined) return;
+  if (blocks.length > 50) throw new SlackFailure('invalid_blocks');
+  const textOf = (value: unknown): string | undefined => {
+    if (typeof value !== 'object' || value === null) return undefined;
+    const text = (value as { text?: unknown }).text;
+    return typeof text === 'string' ? text : undefined;
+  };
+  for (const block of blocks) {
+    if (typeof block !== 'object' || block === null) throw new SlackFailure('invalid_blocks');
+    const { type, text, fields } = block as { type?: unknown; text?: unknown; fields?: unknown };
+    if (type === 'section') {
+      if ((textOf(text)?.length ?? 0) > 3000) throw new SlackFailure('invalid_blocks');
+      if (Array.isArray(fields) && (fields.length > 10 || fields.some((f) => (textOf(f)?.length ?? 0) > 2000)))
+        throw new SlackFailure('invalid_blocks');
+    }
+    if (type === 'header' && (textOf(text)?.length ?? 0) > 150) throw new SlackFailure('invalid_blocks');
+  }
+}
+
 function viewArg(args: Record<string, unknown>): Record<string, unknown> {
   const view = args.view;
   if (typeof view !== 'object' || view === null || Array.isArray(view)) throw new SlackFailure('invalid_arguments');
@@ -176,6 +211,10 @@ export class FakeSlackApi {
   private readonly ephemeralStore: FakeSlackEphemeral[] = [];
   private readonly viewStore = new Map<string, FakeSlackView>();
   private readonly homeViewStore = new Map<string, FakeSlackView>();
+  private readonly delays = new Map<string, Array<{ ms: number; when?: (args: Record<string, unknown>) => boolean }>>();
+  private readonly responseIds = new Set<string>();
+  private readonly responseStore: FakeSlackResponse[] = [];
+  private readonly responseWaiters = new Set<{ predicate: (r: FakeSlackResponse) => boolean; resolve: (r: FakeSlackResponse) => void }>();
   private readonly handlers: Record<string, MethodHandler>;
   private server: Server | undefined;
   private sequence = 0;
@@ -343,17 +382,64 @@ export class FakeSlackApi {
     return id;
   }
 
-  /** The next call of `method` fails with Slack's `error` (e.g. `ratelimited`, `channel_not_found`). */
+  /** The next call of `method` (the next matching `options.when`, when given) fails with Slack's `error` (e.g. `ratelimited`, `channel_not_found`). */
   failNext(method: string, error: string, options: FailureOptions = {}): void {
     const queue = this.failures.get(method) ?? [];
     queue.push({ error, ...options });
     this.failures.set(method, queue);
   }
 
+  /** The next call of `method` (the next matching `when`, when given) is answered only after `ms`: a slow Slack. */
+  delayNext(method: string, ms: number, when?: (args: Record<string, unknown>) => boolean): void {
+    const queue = this.delays.get(method) ?? [];
+    queue.push({ ms, ...(when ? { when } : {}) });
+    this.delays.set(method, queue);
+  }
+
+  /**
+   * A response_url as Slack puts in slash commands and interactions, served by this fake: what the
+   * app POSTs to it is recorded in `responses`. Use it in place of the unreachable default URL.
+   */
+  responseUrl(): string {
+    const id = this.nextId('R');
+    this.responseIds.add(id);
+    return this.url.replace(/\/api\/$/, `/response/${id}`);
+  }
+
+  /** Messages POSTed to response URLs, oldest first. */
+  get responses(): FakeSlackResponse[] {
+    return [...this.responseStore];
+  }
+
+  /** Resolves with the first response (already posted or still to come) that matches. */
+  waitForResponse(predicate: (response: FakeSlackResponse) => boolean = () => true, timeoutMs = 5_000): Promise<FakeSlackResponse> {
+    const done = this.responseStore.find(predicate);
+    if (done) return Promise.resolve(done);
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        predicate,
+        resolve: (r: FakeSlackResponse) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.responseWaiters.delete(waiter);
+        reject(new Error(`no matching response_url post within ${timeoutMs} ms (${this.responseStore.length} so far)`));
+      }, timeoutMs);
+      this.responseWaiters.add(waiter);
+    });
+  }
+
   // ---- HTTP ------------------------------------------------------------------------------------
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const response = /^\/response\/([A-Za-z0-9]+)$/.exec(url.pathname);
+    if (response?.[1] && req.method === 'POST') {
+      await this.handleResponseUrl(response[1], req, res, url);
+      return;
+    }
     const match = /^\/api\/([A-Za-z0-9._]+)$/.exec(url.pathname);
     if (!match?.[1] || (req.method !== 'POST' && req.method !== 'GET')) {
       res.writeHead(404, { 'content-type': 'text/plain' });
@@ -362,6 +448,10 @@ export class FakeSlackApi {
     }
     const method = match[1];
     const parsed = await parseApiRequest(req, url);
+    const delays = this.delays.get(method) ?? [];
+    const delayIndex = delays.findIndex((d) => d.when === undefined || d.when(parsed.args));
+    const [delay] = delayIndex === -1 ? [] : delays.splice(delayIndex, 1);
+    if (delay) await new Promise((resolve) => setTimeout(resolve, delay.ms));
     const { status, body, headers } = this.answer(method, parsed.args, parsed.token, parsed.bodyError);
     this.record({
       method,
@@ -376,13 +466,34 @@ export class FakeSlackApi {
     res.end(JSON.stringify(body));
   }
 
+  private async handleResponseUrl(id: string, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const parsed = await parseApiRequest(req, url);
+    if (!this.responseIds.has(id) || parsed.bodyError) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end(parsed.bodyError ?? 'no_such_response_url');
+      return;
+    }
+    const recorded: FakeSlackResponse = { id, body: parsed.args, at: Date.now() };
+    this.responseStore.push(recorded);
+    for (const waiter of this.responseWaiters) {
+      if (waiter.predicate(recorded)) {
+        this.responseWaiters.delete(waiter);
+        waiter.resolve(recorded);
+      }
+    }
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('ok');
+  }
+
   private answer(
     method: string,
     args: Record<string, unknown>,
     token: string | undefined,
     bodyError: string | undefined,
   ): { status: number; body: Record<string, unknown>; headers?: Record<string, string> } {
-    const failure = this.failures.get(method)?.shift();
+    const queue = this.failures.get(method) ?? [];
+    const index = queue.findIndex((f) => f.when === undefined || f.when(args));
+    const failure = index >= 0 ? queue.splice(index, 1)[0] : undefined;
     if (failure) {
       const status = failure.status ?? (failure.error === 'ratelimited' ? 429 : 200);
       const headers: Record<string, string> = status === 429 ? { 'retry-after': String(failure.retryAfterSec ?? 1) } : {};
@@ -578,6 +689,7 @@ export class FakeSlackApi {
     const channel = this.resolveChannel(required(args, 'channel'));
     const text = stringArg(args, 'text');
     const blocks = blocksArg(args);
+    checkMessageBlocks(blocks);
     if (text === undefined && (blocks === undefined || blocks.length === 0) && args.attachments === undefined) {
       throw new SlackFailure('no_text');
     }
@@ -609,6 +721,7 @@ export class FakeSlackApi {
     if (!message) throw new SlackFailure('message_not_found');
     const text = stringArg(args, 'text');
     const blocks = blocksArg(args);
+    checkMessageBlocks(blocks);
     if (text !== undefined) message.text = text;
     if (blocks !== undefined) message.blocks = blocks;
     message.updates += 1;

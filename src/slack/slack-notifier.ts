@@ -1,0 +1,355 @@
+import { z } from 'zod';
+import type { AppContext } from '../app/app-context';
+import { AUDIT_EVENT_TYPES } from '../audit/audit-event-types';
+import type { RedisAuditLog } from '../audit/redis-audit-log';
+import type { Policy, Resource, Workflow } from '../config/policy';
+import type { AccessRequest, RequesterNotice } from '../engine/types';
+import type { Logger } from '../log/logger';
+import type { Directory, Notifier } from '../requests/ports';
+import {
+  approvalMessage,
+  escalationReply,
+  reminderReply,
+  reviewReply,
+  stageAdvancedReply,
+  type KnownBlock,
+} from './blocks/approval-message';
+import { breakGlassMessage } from './blocks/break-glass-message';
+import { requesterMessage } from './blocks/requester-messages';
+import { SlackApiError } from './errors/slack-api-error';
+import { SlackNotInChannelError } from './errors/slack-not-in-channel-error';
+import { SlackMessageRefs, type MessageRef } from './slack-message-refs';
+import { callSlack, type WebClient } from './slack-web-api';
+
+const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
+const CHANNEL_ERRORS = new Set(['not_in_channel', 'channel_not_found']);
+/** How often a render re-checks for a newer request version that raced it (see settle()). */
+const SETTLE_ROUNDS = 3;
+
+const PostedResponse = z.object({ channel: z.string(), ts: z.string() });
+const OpenedResponse = z.object({ channel: z.object({ id: z.string() }) });
+
+export interface SlackNotifierOptions {
+  /** Bolt's `app.client` in the bot, a plain WebClient in the worker. */
+  client: WebClient;
+  refs: SlackMessageRefs;
+  policy: () => Policy;
+  audit: Pick<RedisAuditLog, 'append'>;
+  /** The stored request: when a newer version raced an update, the copies are rendered from it. */
+  requests: { get(id: string): Promise<AccessRequest | undefined> };
+  /** Resolves the break-glass `notify.users` (ids or emails). */
+  directory: Directory;
+  logger: Logger;
+  clock?: () => number;
+}
+
+interface Outgoing {
+  text: string;
+  blocks?: KnownBlock[];
+}
+
+/**
+ * Every message access-bot sends in Slack: the approval message (channel post and approver DMs,
+ * each copy remembered in Redis and updated in place on every change, with a thread reply per
+ * review), reminders and escalations, the requester's DMs (the certificate and how to use it) and
+ * break-glass alerts. Works with a bare WebClient, so the worker sends what happens there.
+ *
+ * Each method tries every message it owes and then throws the first failure, so one bad channel
+ * does not keep the approvers' DMs from going out; the EffectRunner logs and audits the failure.
+ */
+export class SlackNotifier implements Notifier {
+  private readonly client: WebClient;
+  private readonly refs: SlackMessageRefs;
+  private readonly logger: Logger;
+  private readonly clock: () => number;
+
+  constructor(private readonly options: SlackNotifierOptions) {
+    this.client = options.client;
+    this.refs = options.refs;
+    this.logger = options.logger.child({ component: 'slack-notifier' });
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** The notifier for an AppContext: its Redis, policy, audit log, store and (current) directory. */
+  static forContext(ctx: AppContext, client: WebClient): SlackNotifier {
+    return new SlackNotifier({
+      client,
+      refs: new SlackMessageRefs(ctx.redis, ctx.keys),
+      policy: () => ctx.policy,
+      audit: ctx.audit,
+      requests: ctx.store,
+      directory: { actor: (id) => ctx.directory.actor(id), resolveApprovers: (a) => ctx.directory.resolveApprovers(a) },
+      logger: ctx.logger,
+    });
+  }
+
+  async approvers(request: AccessRequest, stage: number, reason: 'new' | 'escalated' | 'reminder'): Promise<void> {
+    const { resource, workflow } = this.lookup(request);
+    if (!workflow) {
+      this.logger.warn({ requestId: request.id, workflow: request.workflow }, 'workflow no longer exists; approvers not notified');
+      return;
+    }
+    // A workflow that approves only in Jira still reaches its approvers: by Slack DM, until the
+    // Jira approval channel is built.
+    const route = !workflow.approval.slack_channel && !workflow.approval.slack_dm ? { ...workflow.approval, slack_dm: true } : workflow.approval;
+
+    const failures: unknown[] = [];
+    const refs = await this.refs.list(request.id);
+    const oncallContext = await this.refs.oncallContext(request.id);
+    const channelCopies = refs.filter((r) => r.kind === 'channel');
+    const acted = new Set(request.reviews.filter((r) => r.stage === stage).map((r) => r.by));
+    const targets = request.approvers.filter((id) => id !== request.requester.id || workflow.self_approval);
+    const waiting = targets.filter((id) => !acted.has(id));
+    const reminder = reason === 'reminder' ? await this.refs.nextReminder(request.id, stage) : undefined;
+    let posted = false;
+
+    const jobs: Promise<void>[] = [];
+    if (route.slack_channel) {
+      const channel = route.slack_channel;
+      if (channelCopies.length === 0 && reason !== 'reminder') {
+        jobs.push(
+          this.attempt(failures, async () => {
+            const message = approvalMessage({ request, resource, workflow, ...(oncallContext ? { oncallContext } : {}) });
+            const at = await this.post(channel, message, `approval request for ${request.id}`);
+            await this.refs.add(request.id, { ...at, kind: 'channel', stage, postedAt: this.clock() });
+            posted = true;
+          }),
+        );
+      } else if (channelCopies.length > 0) {
+        const reply =
+          reason === 'reminder'
+            ? reminderReply(request, workflow, reminder ?? 1, waiting)
+            : reason === 'escalated'
+              ? escalationReply(request, workflow)
+              : stage > 0
+                ? stageAdvancedReply(request, workflow)
+                : undefined;
+        if (reply) for (const copy of channelCopies) jobs.push(this.attempt(failures, () => this.reply(copy, reply)));
+      }
+    }
+    if (reason === 'escalated') {
+      const text = escalationReply(request, workflow);
+      for (const copy of latestDmCopies(refs)) jobs.push(this.attempt(failures, () => this.reply(copy, text)));
+    }
+    if (route.slack_dm) {
+      const already = new Set(refs.filter((r) => r.kind === 'dm' && r.stage === stage).map((r) => r.userId));
+      const recipients = reason === 'reminder' ? waiting : targets.filter((id) => !already.has(id));
+      for (const userId of recipients) {
+        jobs.push(
+          this.attempt(failures, async () => {
+            const message = approvalMessage({
+              request,
+              resource,
+              workflow,
+              ...(reminder !== undefined ? { reminder } : {}),
+              ...(oncallContext ? { oncallContext } : {}),
+            });
+            const at = await this.dm(userId, message);
+            await this.refs.add(request.id, {
+              ...at,
+              kind: 'dm',
+              userId,
+              stage,
+              postedAt: this.clock(),
+              ...(reminder !== undefined ? { reminder } : {}),
+            });
+            posted = true;
+          }),
+        );
+      }
+      if (targets.length === 0) {
+        this.logger.warn({ requestId: request.id, stage }, 'no approvers to send the approval request to');
+      }
+    }
+    await Promise.all(jobs);
+
+    // New copies show this version; if an update of a newer one ran meanwhile, it missed them.
+    if (posted) await this.settle(request.version, request.id, failures);
+    this.throwFirst(failures, request.id);
+  }
+
+  async updateApprovalMessages(request: AccessRequest): Promise<void> {
+    const failures: unknown[] = [];
+    const refs = await this.refs.list(request.id);
+    if (refs.length > 0 && (await this.refs.raiseRendered(request.id, request.version))) {
+      await this.render(request, refs, failures);
+      await this.settle(request.version, request.id, failures);
+    }
+    await this.replyToReviews(request, refs, failures);
+    this.throwFirst(failures, request.id);
+  }
+
+  async requester(request: AccessRequest, notice: RequesterNotice): Promise<void> {
+    if (!SLACK_USER_ID.test(request.requester.id)) {
+      this.logger.info({ requestId: request.id, requester: request.requester.id, notice }, 'requester is not a Slack user; no DM');
+      return;
+    }
+    const { resource, workflow } = this.lookup(request);
+    const message = requesterMessage({
+      request,
+      notice,
+      now: this.clock(),
+      ...(resource ? { resource } : {}),
+      ...(workflow ? { workflow } : {}),
+    });
+    const at = await this.dm(request.requester.id, message);
+    if (notice === 'issued' && request.certificate) {
+      await this.options.audit.append(
+        [
+          {
+            type: AUDIT_EVENT_TYPES.certDelivered,
+            actor: { id: 'system', via: 'system' },
+            requestId: request.id,
+            data: { via: 'slack', channel: at.channel, ts: at.ts, serial: request.certificate.serial, kind: request.certificate.kind },
+          },
+        ],
+        this.clock(),
+      );
+    }
+  }
+
+  async breakGlass(request: AccessRequest): Promise<void> {
+    const { resource, workflow } = this.lookup(request);
+    const notify = workflow?.break_glass?.notify;
+    if (!notify?.slack_channel && !notify?.users?.length) {
+      this.logger.warn({ requestId: request.id, requester: request.requester.id }, 'break-glass used; the workflow names nobody to tell in Slack');
+      return;
+    }
+    const message = breakGlassMessage(request, resource);
+    const failures: unknown[] = [];
+    const jobs: Promise<void>[] = [];
+    if (notify.slack_channel) {
+      const channel = notify.slack_channel;
+      jobs.push(this.attempt(failures, async () => void (await this.post(channel, message, `break-glass alert for ${request.id}`))));
+    }
+    if (notify.users?.length) {
+      const users = await this.options.directory.resolveApprovers({ users: notify.users });
+      for (const userId of users) jobs.push(this.attempt(failures, async () => void (await this.dm(userId, message))));
+    }
+    await Promise.all(jobs);
+    this.throwFirst(failures, request.id);
+  }
+
+  // ---- internals ---------------------------------------------------------------------------------
+
+  private lookup(request: AccessRequest): { resource: Resource | undefined; workflow: Workflow | undefined } {
+    const policy = this.options.policy();
+    return { resource: policy.resources.get(request.resource), workflow: policy.workflows.get(request.workflow) };
+  }
+
+  /** chat.update of every copy to `request`'s state. A copy deleted in Slack is forgotten. */
+  private async render(request: AccessRequest, refs: MessageRef[], failures: unknown[]): Promise<void> {
+    const { resource, workflow } = this.lookup(request);
+    const oncallContext = await this.refs.oncallContext(request.id);
+    await Promise.all(
+      refs.map((ref) =>
+        this.attempt(failures, async () => {
+          const message = approvalMessage({
+            request,
+            resource,
+            workflow,
+            decidable: ref.kind === 'channel' || ref.stage === request.stage,
+            ...(ref.reminder !== undefined ? { reminder: ref.reminder } : {}),
+            ...(oncallContext ? { oncallContext } : {}),
+          });
+          try {
+            await callSlack('chat.update', () =>
+              this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: message.text, blocks: message.blocks }),
+            );
+          } catch (err) {
+            if (err instanceof SlackApiError && err.slackError === 'message_not_found') {
+              this.logger.warn({ requestId: request.id, channel: ref.channel, ts: ref.ts }, 'approval message was deleted in Slack; forgetting it');
+              await this.refs.remove(request.id, ref);
+              return;
+            }
+            throw err;
+          }
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Two updates of one request can run at once (two approvers, two replicas) and Slack applies
+   * them in any order. Whoever rendered an older version checks afterwards whether a newer one was
+   * recorded meanwhile, and if so renders the stored (newest) request again, so the copies end on
+   * the latest state.
+   */
+  private async settle(shownVersion: number, requestId: string, failures: unknown[]): Promise<void> {
+    let shown = shownVersion;
+    for (let round = 0; round < SETTLE_ROUNDS; round++) {
+      if ((await this.refs.renderedVersion(requestId)) <= shown) return;
+      const latest = await this.options.requests.get(requestId);
+      if (!latest) return;
+      await this.render(latest, await this.refs.list(requestId), failures);
+      shown = latest.version;
+    }
+  }
+
+  /** One thread reply per review, posted once across processes (claimed in Redis), under every copy. */
+  private async replyToReviews(request: AccessRequest, refs: MessageRef[], failures: unknown[]): Promise<void> {
+    const { workflow } = this.lookup(request);
+    const targets = [...refs.filter((r) => r.kind === 'channel'), ...latestDmCopies(refs)];
+    for (let i = 0; i < request.reviews.length; i++) {
+      if (!(await this.refs.claim(request.id, `review:${i}`))) continue;
+      const text = reviewReply(request, i, workflow);
+      if (!text) continue;
+      await Promise.all(targets.map((copy) => this.attempt(failures, () => this.reply(copy, text))));
+    }
+  }
+
+  private async reply(copy: MessageRef, text: string): Promise<void> {
+    await this.post(copy.channel, { text }, 'thread reply', copy.ts);
+  }
+
+  private async post(channel: string, message: Outgoing, purpose: string, threadTs?: string): Promise<{ channel: string; ts: string }> {
+    try {
+      const response = await callSlack('chat.postMessage', () =>
+        this.client.chat.postMessage({
+          channel,
+          text: message.text,
+          ...(message.blocks ? { blocks: message.blocks } : {}),
+          ...(threadTs ? { thread_ts: threadTs } : {}),
+          unfurl_links: false,
+          unfurl_media: false,
+        }),
+      );
+      const parsed = PostedResponse.safeParse(response);
+      if (!parsed.success) throw new SlackApiError('chat.postMessage', 'unexpected_response');
+      return parsed.data;
+    } catch (err) {
+      if (err instanceof SlackApiError && CHANNEL_ERRORS.has(err.slackError) && /^[CG]/.test(channel)) {
+        throw new SlackNotInChannelError(channel, err.slackError, purpose, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  private async dm(userId: string, message: Outgoing): Promise<{ channel: string; ts: string }> {
+    const response = await callSlack('conversations.open', () => this.client.conversations.open({ users: userId }));
+    const opened = OpenedResponse.safeParse(response);
+    if (!opened.success) throw new SlackApiError('conversations.open', 'unexpected_response');
+    return this.post(opened.data.channel.id, message, `DM to ${userId}`);
+  }
+
+  private async attempt(failures: unknown[], job: () => Promise<void>): Promise<void> {
+    try {
+      await job();
+    } catch (err) {
+      failures.push(err);
+    }
+  }
+
+  private throwFirst(failures: unknown[], requestId: string): void {
+    const [first, ...rest] = failures;
+    for (const err of rest) this.logger.error({ err, requestId }, 'Slack message failed');
+    if (first !== undefined) throw first;
+  }
+}
+
+/** The newest copy in each DM: where thread replies go, so a reminded approver is not told three times. */
+function latestDmCopies(refs: MessageRef[]): MessageRef[] {
+  const latest = new Map<string, MessageRef>();
+  for (const ref of refs) if (ref.kind === 'dm') latest.set(ref.channel, ref);
+  return [...latest.values()];
+}
