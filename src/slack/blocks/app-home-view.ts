@@ -1,0 +1,131 @@
+import type { types } from '@slack/bolt';
+import { formatDuration } from '../../config/duration';
+import type { Policy } from '../../config/policy';
+import type { AccessRequest } from '../../engine/types';
+import { ACTION_IDS } from '../actions/interaction-ids';
+import { escapeText, slackTime, truncate } from './format';
+import { stageSummary, timeLeft } from '../commands/slack-text';
+
+export interface AppHomeData {
+  userId: string;
+  now: number;
+  policy: Policy;
+  /** The user's approved and issued grants. */
+  grants: AccessRequest[];
+  /** The user's own pending requests. */
+  pending: AccessRequest[];
+  /** Pending requests whose current stage the user may decide. */
+  approvals: AccessRequest[];
+  /** The outcome of something the user just did here (mrkdwn). */
+  notice?: string;
+}
+
+/** A Home tab holds at most 100 blocks; each list shows this many items and counts the rest. */
+export const HOME_LIST_LIMIT = 15;
+
+function plain(text: string): types.PlainTextElement {
+  return { type: 'plain_text', text, emoji: true };
+}
+
+function mrkdwnSection(text: string, blockId?: string): types.SectionBlock {
+  return { type: 'section', ...(blockId ? { block_id: blockId } : {}), text: { type: 'mrkdwn', text: truncate(text, 3000) } };
+}
+
+function header(text: string): types.HeaderBlock {
+  return { type: 'header', text: plain(text) };
+}
+
+function more(count: number, shown: number, where: string): types.KnownBlock[] {
+  return count > shown ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${count - shown} more: ${where}` }] }] : [];
+}
+
+/** What an approver needs to decide: who, what, how long, why, which stage. */
+export function requestSummaryText(request: AccessRequest, policy: Policy): string {
+  const lines = [
+    `<@${request.requester.id}> asks for *${escapeText(request.resource)}* for ${formatDuration(request.grantedMs)} · \`${request.id}\``,
+    `>${escapeText(truncate(request.reason || '(no reason given)', 500)).replace(/\n/g, '\n>')}`,
+  ];
+  if (request.ticket) lines.push(`Ticket: ${escapeText(request.ticket)}`);
+  if (request.extension) lines.push(`Extends \`${request.extension.of}\``);
+  lines.push(`Stage: ${stageSummary(request, policy)} · requested ${slackTime(request.createdAt)}`);
+  return lines.join('\n');
+}
+
+/** The summary and Approve / Deny buttons of one request waiting for the reader's decision. */
+export function approvalItemBlocks(request: AccessRequest, policy: Policy, blockPrefix: string): types.KnownBlock[] {
+  return [
+    mrkdwnSection(requestSummaryText(request, policy), `${blockPrefix}.summary.${request.id}`),
+    {
+      type: 'actions',
+      block_id: `${blockPrefix}.decide.${request.id}`,
+      elements: [
+        { type: 'button', action_id: ACTION_IDS.approve, text: plain('Approve'), style: 'primary', value: request.id },
+        { type: 'button', action_id: ACTION_IDS.deny, text: plain('Deny'), style: 'danger', value: request.id },
+      ],
+    },
+  ];
+}
+
+function grantBlock(grant: AccessRequest, now: number): types.SectionBlock {
+  const ends = grant.expiresAt;
+  const when = ends !== undefined ? `${timeLeft(ends - now)} left, until ${slackTime(ends)}` : 'no end time';
+  const status = grant.state === 'approved' ? 'approved, certificate on its way' : 'active';
+  return {
+    ...mrkdwnSection(`*${escapeText(grant.resource)}* · ${status} · ${when}\n\`${grant.id}\``, `home.grant.${grant.id}`),
+    accessory: {
+      type: 'button',
+      action_id: ACTION_IDS.revoke,
+      text: plain('Revoke'),
+      style: 'danger',
+      value: grant.id,
+      confirm: {
+        title: plain('Revoke this access?'),
+        text: { type: 'mrkdwn', text: `Your certificate for *${escapeText(grant.resource)}* stops being accepted at once.` },
+        confirm: plain('Revoke'),
+        deny: plain('Keep it'),
+        style: 'danger',
+      },
+    },
+  };
+}
+
+function pendingBlock(request: AccessRequest, policy: Policy): types.SectionBlock {
+  return {
+    ...mrkdwnSection(
+      `*${escapeText(request.resource)}* for ${formatDuration(request.grantedMs)} · waiting for ${stageSummary(request, policy)}\n\`${request.id}\` · requested ${slackTime(request.createdAt)}`,
+      `home.pending.${request.id}`,
+    ),
+    accessory: { type: 'button', action_id: ACTION_IDS.cancel, text: plain('Cancel'), value: request.id },
+  };
+}
+
+/** The App Home tab: active access with Revoke, own pending requests with Cancel, approvals waiting with Approve / Deny. */
+export function appHomeView(data: AppHomeData): types.HomeView {
+  const { policy, now } = data;
+  const blocks: types.KnownBlock[] = [
+    {
+      type: 'actions',
+      block_id: 'home.top',
+      elements: [{ type: 'button', action_id: ACTION_IDS.openRequest, text: plain('Request access'), style: 'primary' }],
+    },
+  ];
+  if (data.notice) blocks.push(mrkdwnSection(data.notice, 'home.notice'));
+
+  blocks.push(header('Your active access'));
+  if (data.grants.length === 0) blocks.push(mrkdwnSection('_None right now._'));
+  for (const grant of data.grants.slice(0, HOME_LIST_LIMIT)) blocks.push(grantBlock(grant, now));
+  blocks.push(...more(data.grants.length, HOME_LIST_LIMIT, '`/access list`'));
+
+  blocks.push({ type: 'divider' }, header('Your pending requests'));
+  if (data.pending.length === 0) blocks.push(mrkdwnSection('_None._ Use *Request access* above or `/access`.'));
+  for (const request of data.pending.slice(0, HOME_LIST_LIMIT)) blocks.push(pendingBlock(request, policy));
+  blocks.push(...more(data.pending.length, HOME_LIST_LIMIT, '`/access list`'));
+
+  blocks.push({ type: 'divider' }, header('Waiting for your approval'));
+  if (data.approvals.length === 0) blocks.push(mrkdwnSection('_Nothing waiting for you._'));
+  for (const request of data.approvals.slice(0, HOME_LIST_LIMIT)) blocks.push(...approvalItemBlocks(request, policy, 'home'));
+  blocks.push(...more(data.approvals.length, HOME_LIST_LIMIT, '`/access pending`'));
+
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Updated ${slackTime(now)} · \`/access help\` lists every command` }] });
+  return { type: 'home', blocks };
+}

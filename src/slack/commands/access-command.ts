@@ -1,0 +1,158 @@
+import type { App, RespondFn, SlashCommand, webApi } from '@slack/bolt';
+import type { AppContext } from '../../app/app-context';
+import { KeyRejectedError } from '../../keys/errors/key-rejected-error';
+import type { Logger } from '../../log/logger';
+import type { AppHome } from '../app-home';
+import { code, escapeText } from '../blocks/format';
+import type { RequestModal } from '../modals/request-modal';
+import { requestableResources } from '../modals/requestable-resources';
+import { parseAccessCommand, type AccessCommand } from './access-command-parser';
+import { keyAddedText, keyListReply, listReply, pendingReply, type CommandReply } from './command-replies';
+import { helpText } from './help-text';
+import { actionResultText, submitResultText } from './result-text';
+
+export const ACCESS_COMMAND = '/access';
+
+interface Invocation {
+  command: SlashCommand;
+  client: webApi.WebClient;
+  respond: RespondFn;
+}
+
+/**
+ * `/access` and its subcommands. Every invocation is acked at once with an empty answer; the work
+ * follows, and the outcome is sent as an ephemeral reply through the command's response_url (which
+ * works in any channel, the bot a member or not), or chat.postEphemeral when that fails.
+ */
+export class AccessCommandHandler {
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly modal: RequestModal,
+    private readonly home: AppHome,
+    private readonly logger: Logger,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  register(app: App): void {
+    app.command(ACCESS_COMMAND, async ({ ack, command, client, respond }) => {
+      await ack();
+      const invocation = { command, client, respond };
+      try {
+        await this.run(invocation);
+      } catch (err) {
+        this.logger.error({ err, userId: command.user_id }, '/access failed');
+        await this.reply(invocation, { text: ':warning: Something went wrong on our side; it is logged. Try again in a moment.' });
+      }
+    });
+  }
+
+  private async run(inv: Invocation): Promise<void> {
+    const { command } = inv;
+    const userId = command.user_id;
+    const policy = this.ctx.policy;
+    const parsed: AccessCommand = parseAccessCommand(command.text ?? '', (name) => policy.resources.has(name));
+
+    switch (parsed.kind) {
+      case 'open_modal':
+        await this.modal.open(inv.client, command.trigger_id, userId, parsed.resource);
+        return;
+      case 'help': {
+        const actor = await this.ctx.directory.actor(userId);
+        const names = requestableResources(policy, actor).flatMap((g) => g.resources.map((r) => r.name));
+        await this.reply(inv, { text: helpText(names, parsed.problem) });
+        return;
+      }
+      case 'usage':
+        await this.reply(inv, { text: `:thinking_face: ${parsed.problem}\nUsage: \`${escapeText(parsed.usage)}\`` });
+        return;
+      case 'list':
+        await this.reply(inv, listReply(await this.ctx.store.listByRequester(userId, 100), policy, this.clock()));
+        return;
+      case 'pending': {
+        const waiting = (await this.ctx.store.listPendingForApprover(userId)).filter((r) => r.requester.id !== userId);
+        await this.reply(inv, pendingReply(waiting, policy));
+        return;
+      }
+      case 'cancel':
+      case 'revoke': {
+        const result =
+          parsed.kind === 'cancel'
+            ? await this.ctx.service.cancel(parsed.id, userId, 'slack')
+            : await this.ctx.service.revoke(parsed.id, userId, 'slack');
+        await this.reply(inv, { text: actionResultText(parsed.kind, result, policy) });
+        await this.home.refresh(userId);
+        return;
+      }
+      case 'extend': {
+        const parent = await this.ctx.service.get(parsed.id);
+        const result = await this.ctx.service.submit(userId, {
+          resource: parent?.resource ?? '',
+          extensionOf: parsed.id,
+          durationMs: parsed.durationMs,
+          reason: parsed.reason ?? parent?.reason ?? '',
+          ...(parent?.ticket !== undefined ? { ticket: parent.ticket } : {}),
+          via: 'slack',
+        });
+        await this.reply(inv, { text: submitResultText(result, policy) });
+        await this.home.refresh(userId);
+        return;
+      }
+      case 'request': {
+        const result = await this.ctx.service.submit(userId, {
+          resource: parsed.resource,
+          reason: parsed.reason,
+          via: 'slack',
+          ...(parsed.durationMs !== undefined ? { durationMs: parsed.durationMs } : {}),
+          ...(parsed.breakGlass ? { breakGlass: true } : {}),
+        });
+        // The fast path has no ticket argument; the form has the field.
+        const formHint =
+          result.status === 'refused' && result.code === 'TICKET_REQUIRED' ? ` Use \`/access ${escapeText(parsed.resource)}\` to open the form, which has a ticket field.` : '';
+        await this.reply(inv, { text: `${submitResultText(result, policy)}${formHint}` });
+        await this.home.refresh(userId);
+        return;
+      }
+      case 'key_add':
+        try {
+          const key = await this.ctx.keyService.register(userId, parsed.text, 'slack');
+          await this.reply(inv, { text: keyAddedText(key) });
+        } catch (err) {
+          if (!(err instanceof KeyRejectedError)) throw err;
+          await this.reply(inv, { text: `:no_entry_sign: Key not registered: ${escapeText(err.message)}` });
+        }
+        return;
+      case 'key_list':
+        await this.reply(inv, keyListReply(await this.ctx.keyService.list(userId)));
+        return;
+      case 'key_remove': {
+        const removed = await this.ctx.keyService.remove(userId, parsed.fingerprint, 'slack');
+        await this.reply(inv, {
+          text: removed
+            ? `:wastebasket: Removed key ${code(parsed.fingerprint)}.`
+            : `:information_source: You have no key ${code(parsed.fingerprint.slice(0, 100))} (see \`/access key list\`).`,
+        });
+        return;
+      }
+    }
+  }
+
+  private async reply(inv: Invocation, reply: CommandReply): Promise<void> {
+    const message = { response_type: 'ephemeral' as const, text: reply.text, ...(reply.blocks ? { blocks: reply.blocks } : {}) };
+    try {
+      await inv.respond(message);
+      return;
+    } catch (err) {
+      this.logger.debug({ err }, 'response_url failed; trying chat.postEphemeral');
+    }
+    try {
+      await inv.client.chat.postEphemeral({
+        channel: inv.command.channel_id,
+        user: inv.command.user_id,
+        text: reply.text,
+        ...(reply.blocks ? { blocks: reply.blocks } : {}),
+      });
+    } catch (err) {
+      this.logger.warn({ err, userId: inv.command.user_id }, 'could not answer /access');
+    }
+  }
+}

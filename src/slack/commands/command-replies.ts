@@ -1,0 +1,73 @@
+import type { types } from '@slack/bolt';
+import type { Policy } from '../../config/policy';
+import type { AccessRequest } from '../../engine/types';
+import type { RegisteredKey } from '../../requests/ports';
+import { approvalItemBlocks } from '../blocks/app-home-view';
+import { escapeText, slackTime, truncate } from '../blocks/format';
+import { requestLine } from './slack-text';
+
+/** A reply to a slash command: `text` is the notification and fallback, `blocks` the layout when there is one. */
+export interface CommandReply {
+  text: string;
+  blocks?: types.KnownBlock[];
+}
+
+const LIST_LIMIT = 15;
+const RECENT_LIMIT = 5;
+/** A message holds at most 50 blocks: 2 per request, plus a header and a footer. */
+const PENDING_LIMIT = 20;
+
+function section(text: string): types.SectionBlock {
+  return { type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } };
+}
+
+function linesOf(requests: AccessRequest[], policy: Policy, now: number, limit: number): string {
+  const lines = requests.slice(0, limit).map((r) => `• ${requestLine(r, policy, now)}`);
+  if (requests.length > limit) lines.push(`…and ${requests.length - limit} more`);
+  return lines.join('\n');
+}
+
+/** `/access list`: active access with time left, pending requests, and the last few closed ones. */
+export function listReply(mine: AccessRequest[], policy: Policy, now: number): CommandReply {
+  const active = mine.filter((r) => (r.state === 'approved' || r.state === 'issued') && (r.expiresAt ?? Infinity) > now);
+  const pending = mine.filter((r) => r.state === 'pending');
+  const recent = mine.filter((r) => !active.includes(r) && !pending.includes(r));
+  if (mine.length === 0) return { text: 'You have no requests yet. Type `/access` to make one.' };
+  const blocks: types.KnownBlock[] = [
+    section(`*Active access*\n${active.length ? linesOf(active, policy, now, LIST_LIMIT) : '_none_'}`),
+    section(`*Pending*\n${pending.length ? linesOf(pending, policy, now, LIST_LIMIT) : '_none_'}`),
+  ];
+  if (recent.length) blocks.push(section(`*Recent*\n${linesOf(recent, policy, now, RECENT_LIMIT)}`));
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: '`/access revoke <id>` ends access early · `/access cancel <id>` withdraws a request' }] });
+  return { text: `${active.length} active, ${pending.length} pending`, blocks };
+}
+
+/** `/access pending`: what waits for this person's decision, each with Approve and Deny. */
+export function pendingReply(requests: AccessRequest[], policy: Policy): CommandReply {
+  if (requests.length === 0) return { text: 'Nothing is waiting for your decision.' };
+  const blocks: types.KnownBlock[] = [section(`*${requests.length} request${requests.length === 1 ? '' : 's'} waiting for your decision*`)];
+  for (const r of requests.slice(0, PENDING_LIMIT)) blocks.push(...approvalItemBlocks(r, policy, 'pending'));
+  if (requests.length > PENDING_LIMIT) blocks.push(section(`…and ${requests.length - PENDING_LIMIT} more in the App Home.`));
+  return { text: `${requests.length} waiting for your decision`, blocks };
+}
+
+export function keyListReply(keys: RegisteredKey[]): CommandReply {
+  if (keys.length === 0) return { text: 'You have no keys registered. Add one with `/access key add <public key>` (SSH: the contents of ~/.ssh/id_ed25519.pub).' };
+  const sorted = [...keys].sort((a, b) => b.addedAt - a.addedAt);
+  const lines = sorted.map(
+    (k) => `• \`${k.fingerprint}\` · ${k.kind === 'ssh' ? 'SSH' : 'X.509'} ${escapeText(k.algorithm)}${k.comment ? ` · ${escapeText(truncate(k.comment, 80))}` : ''} · added ${slackTime(k.addedAt)}`,
+  );
+  return {
+    text: `${keys.length} key${keys.length === 1 ? '' : 's'} registered`,
+    blocks: [
+      section(`*Your keys*\n${lines.join('\n')}`),
+      { type: 'context', elements: [{ type: 'mrkdwn', text: 'New requests use your newest key of the kind the resource needs.' }] },
+    ],
+  };
+}
+
+export function keyAddedText(key: RegisteredKey): string {
+  return `:key: Registered your ${key.kind === 'ssh' ? 'SSH' : 'X.509'} ${escapeText(key.algorithm)} key \`${key.fingerprint}\`${
+    key.comment ? ` (${escapeText(truncate(key.comment, 80))})` : ''
+  }. Your next ${key.kind === 'ssh' ? 'SSH' : 'X.509'} certificates will be issued for it.`;
+}
