@@ -54,6 +54,7 @@ export async function startWorkerProcess(ctx: AppContext): Promise<WorkerProcess
     reconciler,
     logger,
     stalledIntervalMs: env.WORKER_STALLED_CHECK,
+    expiryWarningMs: env.EXPIRY_WARNING,
   });
   worker.start();
   await worker.waitUntilReady();

@@ -21,6 +21,7 @@ export const AUDIT_EVENT_TYPES = {
   breakGlassReviewRefused: 'breakglass.review_refused',
   certIssued: 'cert.issued',
   certDelivered: 'cert.delivered',
+  requestExpiring: 'request.expiring',
   requestExpired: 'request.expired',
   requestRevoked: 'request.revoked',
   revokeRefused: 'request.revoke_refused',

@@ -5,7 +5,10 @@ import { benchIssuance } from './issuance-bench';
 
 /**
  * `npm run bench`: prints one JSON document with every figure and its target. Speed targets live
- * here, never in timed tests. Env: REDIS_URL, BENCH_CERTS (default 10000), BENCH_CONCURRENCY (64).
+ * here, never in timed tests. Throughput is the median of BENCH_ROUNDS rounds (every round is printed):
+ * on a shared 2-core machine single rounds vary by ±25 %. Env: REDIS_URL, BENCH_CERTS (10000 per
+ * round), BENCH_ROUNDS (3), BENCH_CONCURRENCY (64), BENCH_LATENCY_RATE (200/s), BENCH_LATENCY_SECONDS (5),
+ * BENCH_NODE (a wrapper to run the worker child under, e.g. a script running `node --cpu-prof`).
  */
 async function main(): Promise<void> {
   const ssh = benchSshSigning(Number(process.env.BENCH_SSH_ITERATIONS ?? 20_000));
@@ -13,6 +16,7 @@ async function main(): Promise<void> {
   const issuance = await benchIssuance({
     url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     certificates: Number(process.env.BENCH_CERTS ?? 10_000),
+    rounds: Number(process.env.BENCH_ROUNDS ?? 3),
     concurrency: Number(process.env.BENCH_CONCURRENCY ?? 64),
     latencyRate: Number(process.env.BENCH_LATENCY_RATE ?? 200),
     latencySeconds: Number(process.env.BENCH_LATENCY_SECONDS ?? 5),
@@ -28,7 +32,7 @@ async function main(): Promise<void> {
     },
     approvedToIssued: {
       ...issuance,
-      target: 'at least 2600 certificates/s with one worker process (twice vault-benchmark\'s published Vault SSH signing figure)',
+      target: 'median at least 2600 certificates/s with one worker process (twice vault-benchmark\'s published Vault SSH signing figure)',
       meetsTarget: issuance.certsPerSecond >= 2600,
     },
   };

@@ -578,14 +578,8 @@ function issued(request: AccessRequest, certificate: NonNullable<AccessRequest['
     }),
     { type: 'notify_requester', notice: 'issued' },
   ];
-  // One timer per grant: the warning, when it fires, schedules the expiry (the reconciler's sweep
-  // of the expiry index is the backstop). Grants shorter than the warning go straight to expiry.
-  const warnAt = certificate.validBefore - (ctx.expiryWarningMs ?? 10 * 60_000);
-  effects.push(
-    warnAt > ctx.now
-      ? { type: 'schedule', timer: 'expiry_warning', at: warnAt }
-      : { type: 'schedule', timer: 'expiry', at: certificate.validBefore },
-  );
+  // No timer effect: the issuance job itself stays with the grant (BullMQ delayed steps: warn,
+  // then expire); the reconciler's sweep of the expiry index is the backstop.
   return { kind: 'transition', request: { ...request, state: 'issued', certificate, updatedAt: ctx.now }, effects };
 }
 

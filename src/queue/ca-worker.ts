@@ -1,4 +1,4 @@
-import { Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DelayedError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from '../log/logger';
 import type { RequestService } from '../requests/request-service';
 import type { CertificateJobs } from './certificate-jobs';
@@ -14,6 +14,8 @@ export interface CaWorkerOptions {
   service: RequestService;
   reconciler: Reconciler;
   logger: Logger;
+  /** Before expiry, when the requester is warned. */
+  expiryWarningMs: number;
   /** Stalled-job check interval; a killed worker's jobs come back after it. */
   stalledIntervalMs?: number;
 }
@@ -36,11 +38,17 @@ export class CaWorker {
 
     const certificates = new Worker(
       CERTIFICATES_QUEUE,
-      async (job: Job) => {
+      async (job: Job, token?: string) => {
         switch (job.name) {
           case 'issue': {
-            const { requestId } = IssueJobData.parse(job.data);
-            return jobs.issue(requestId, job.attemptsMade + 1 >= (job.opts.attempts ?? 1));
+            const data = IssueJobData.parse(job.data);
+            const outcome = await jobs.issue(data.requestId, job.attemptsMade + 1 >= (job.opts.attempts ?? 1));
+            if (outcome.state !== 'issued') return outcome;
+            const step = await jobs.grantStep(data.requestId, data.warned === true, this.options.expiryWarningMs);
+            if ('done' in step) return outcome;
+            if (step.warned && !data.warned) await job.updateData({ ...data, warned: true });
+            await job.moveToDelayed(step.wakeAt, token);
+            throw new DelayedError();
           }
           case 'revoke':
             return jobs.revoke(RevokeJobData.parse(job.data).requestId);

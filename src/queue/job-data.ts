@@ -1,7 +1,11 @@
 import { z } from 'zod';
 
 /** Job payloads are input like any other: a job may have been written by an older or newer version. */
-export const IssueJobData = z.object({ requestId: z.string().min(1).max(64) });
+export const IssueJobData = z.object({
+  requestId: z.string().min(1).max(64),
+  /** Set once the grant's expiry warning went out. */
+  warned: z.boolean().optional(),
+});
 export const RevokeJobData = z.object({ requestId: z.string().min(1).max(64) });
 export const TimerJobData = z.object({
   requestId: z.string().min(1).max(64),

@@ -175,15 +175,16 @@ export class RequestService {
     return this.act(requestId, 'system', { type: 'issue_failed', error });
   }
 
-  /** Warns the requester that access ends soon; changes no state. */
+  /** Warns the requester that access ends soon (audited); changes no state. */
   private async expiryWarning(requestId: string): Promise<ServiceResult> {
     const request = await this.deps.store.get(requestId);
     if (!request || request.state !== 'issued') return { status: 'noop', message: 'no active grant', ...(request ? { request } : {}) };
-    const end = request.certificate?.validBefore ?? request.expiresAt;
-    await this.deps.effects.run(request, [
-      { type: 'notify_requester', notice: 'expiring' },
-      ...(end !== undefined ? [{ type: 'schedule' as const, timer: 'expiry' as const, at: end }] : []),
-    ]);
+    const endsAt = request.certificate?.validBefore ?? request.expiresAt;
+    await this.deps.audit.append(
+      [{ type: A.requestExpiring, actor: { id: 'system', via: 'system' }, requestId, data: { endsAt } }],
+      this.clock(),
+    );
+    await this.deps.effects.run(request, [{ type: 'notify_requester', notice: 'expiring' }]);
     return { status: 'ok', request };
   }
 

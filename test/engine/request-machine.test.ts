@@ -482,24 +482,13 @@ describe('extension', () => {
 });
 
 describe('certificate lifecycle', () => {
-  it('issuance stores the certificate and schedules the expiry warning (which then schedules the expiry)', () => {
+  it('issuance stores the certificate, audits it and tells the requester (the issuance job then follows the grant)', () => {
     const stage2 = transition(review(pendingProdDb(), lead, 'approve')).request;
     const approved = transition(review(stage2, sec1, 'approve')).request;
     const d = transition(decide(approved, { type: 'issued', certificate: cert(approved.expiresAt!) }, ctx(system, { expiryWarningMs: 10 * MIN })));
     expect(d.request).toMatchObject({ state: 'issued', certificate: { serial: '7' } });
     expect(audits(d.effects)).toEqual(['cert.issued']);
-    expect(others(d.effects)).toEqual([
-      { type: 'notify_requester', notice: 'issued' },
-      { type: 'schedule', timer: 'expiry_warning', at: approved.expiresAt! - 10 * MIN },
-    ]);
-  });
-
-  it('a grant shorter than the warning period schedules its expiry directly', () => {
-    const stage2 = transition(review(pendingProdDb(), lead, 'approve')).request;
-    const approved = transition(review(stage2, sec1, 'approve')).request;
-    const d = transition(decide(approved, { type: 'issued', certificate: cert(approved.expiresAt!) }, ctx(system, { now: approved.expiresAt! - 5 * MIN })));
-    expect(others(d.effects)).toContainEqual({ type: 'schedule', timer: 'expiry', at: approved.expiresAt });
-    expect(others(d.effects).some((e) => e.type === 'schedule' && e.timer === 'expiry_warning')).toBe(false);
+    expect(others(d.effects)).toEqual([{ type: 'notify_requester', notice: 'issued' }]);
   });
 
   it('a second issuance of the same request is a no-op (at-least-once delivery)', () => {

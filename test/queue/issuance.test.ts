@@ -48,7 +48,7 @@ let tmp: string;
 let sshPub: string;
 
 beforeAll(async () => {
-  app = await testApp({ workflows, integrations: { directory: new StaticDirectory(people) } });
+  app = await testApp({ workflows, env: { EXPIRY_WARNING: '2s' }, integrations: { directory: new StaticDirectory(people) } });
   worker = await startWorkerProcess(app.ctx);
   bot = await startBotProcess(app.ctx, [], 0);
   tmp = mkdtempSync(join(tmpdir(), 'issue-'));
@@ -177,23 +177,29 @@ describe('certificate issuance through the queue', () => {
     expect(job?.attemptsMade).toBe(1);
   });
 
-  it('the expiry timer closes the grant at its end and audits it', async () => {
+  it('the issuance job sleeps until the expiry warning, warns, sleeps until the end, and expires the grant', async () => {
     const approved = await approvedRequest('box', sshPub);
     const grant = await issued(approved.id);
-    // Shorten the stored window (the engine never grants under a minute) and schedule its timer for real.
-    const end = Date.now() + 1500;
+    const job = await eventually(async () => {
+      const j = await app.ctx.certificatesQueue.getJob(`issue-${approved.id}`);
+      return (await j?.isDelayed()) ? j : undefined;
+    }, 10_000, 'issuance job delayed until the warning');
+    // The engine never grants under a minute: shorten the stored window, then wake the job now.
+    const end = Date.now() + 4000;
     const shortened = { ...grant, expiresAt: end, certificate: { ...grant.certificate!, validBefore: end } };
-    const committed = await app.ctx.store.commit(grant, shortened, [], Date.now());
-    expect(committed.ok).toBe(true);
-    // The warning timer fires now and schedules the expiry for the (shortened) end of the grant.
-    await app.ctx.timersQueue.remove(`expiry_warning-${approved.id}-0-0`);
-    await app.ctx.scheduler.schedule(shortened, 'expiry_warning', Date.now());
+    expect((await app.ctx.store.commit(grant, shortened, [], Date.now())).ok).toBe(true);
+    await job.promote();
     const expired = await eventually(async () => {
       const r = await app.ctx.store.get(approved.id);
       return r?.state === 'expired' ? r : undefined;
-    });
+    }, 15_000, 'grant expired');
     expect(expired.closedBy).toBe('system');
-    expect((await auditOf(approved.id)).map((e) => e.type)).toContain('request.expired');
+    const events = await auditOf(approved.id);
+    const at = (type: string) => Date.parse(events.find((e) => e.type === type)!.at);
+    expect(events.map((e) => e.type).slice(-3)).toEqual(['cert.issued', 'request.expiring', 'request.expired']);
+    expect(at('request.expiring')).toBeGreaterThanOrEqual(end - 2000 - 100);
+    expect(at('request.expired')).toBeGreaterThanOrEqual(end - 100);
+    expect(await (await app.ctx.certificatesQueue.getJob(`issue-${approved.id}`))?.isCompleted()).toBe(true);
   });
 });
 
@@ -202,14 +208,21 @@ describe('reconciler', () => {
     await app.ctx.keyService.register('UALICE', sshPub, 'slack');
     const submitted = await app.ctx.service.submit('UALICE', { resource: 'box', reason: 'test', via: 'slack' });
     if (submitted.status !== 'ok') throw new Error('submit');
-    // Approve by writing the state change only, as if the process died before enqueuing issuance.
+    // Approve by writing the state change only, as if the process died before enqueuing issuance, a minute ago.
     const now = Date.now();
-    const approved: AccessRequest = { ...submitted.request, state: 'approved', approvedAt: now, expiresAt: now + 3_600_000, approvers: [] };
+    const approved: AccessRequest = { ...submitted.request, state: 'approved', approvedAt: now - 60_000, expiresAt: now + 3_600_000, approvers: [] };
     expect((await app.ctx.store.commit(submitted.request, approved, [], now)).ok).toBe(true);
     await new Promise((r) => setTimeout(r, 300));
     expect((await app.ctx.store.get(approved.id))?.state).toBe('approved');
     const report = await worker.reconciler.run();
     expect(report.issuanceEnqueued).toBeGreaterThanOrEqual(1);
+    // A fresh approval is left alone: its job is on the way (here: deliberately never enqueued).
+    const second = await app.ctx.service.submit('UALICE', { resource: 'box', reason: 'fresh', via: 'slack' });
+    if (second.status !== 'ok') throw new Error('submit');
+    const fresh: AccessRequest = { ...second.request, state: 'approved', approvedAt: Date.now(), expiresAt: Date.now() + 3_600_000, approvers: [] };
+    expect((await app.ctx.store.commit(second.request, fresh, [], Date.now())).ok).toBe(true);
+    expect((await worker.reconciler.run()).issuanceEnqueued).toBe(0);
+    expect(await app.ctx.certificatesQueue.getJob(`issue-${fresh.id}`)).toBeUndefined();
     expect((await issued(approved.id)).certificate?.kind).toBe('ssh');
   });
 });
