@@ -6,7 +6,7 @@ import { createRedis } from '../app/redis-connection';
 import { loadEnv } from '../config/env';
 import { RedisKeys } from '../store/redis-keys';
 import { EXIT, type CliCommand, type CliIo } from './cli-io';
-import { parseOptions } from './parse-options';
+import { parseOptions, subcommandOf } from './parse-options';
 import { parseTimeOption } from './parse-time';
 import { UsageError } from './usage-error';
 
@@ -22,14 +22,9 @@ const HELP = `Usage:
 `;
 
 export const auditCommand: CliCommand = async (args, io) => {
-  const [sub, ...rest] = args;
-  if (sub === 'verify') return verify(rest, io);
-  if (sub === 'export') return exportEvents(rest, io);
-  if (sub === undefined || sub === '--help' || sub === '-h') {
-    io.stdout.write(HELP);
-    return sub === undefined ? EXIT.USAGE : EXIT.OK;
-  }
-  throw new UsageError(`Unknown audit subcommand "${sub}".\n\n${HELP}`);
+  const command = subcommandOf(args, ['verify', 'export'] as const, HELP, io);
+  if ('exit' in command) return command.exit;
+  return command.sub === 'verify' ? verify(command.rest, io) : exportEvents(command.rest, io);
 };
 
 

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { EXIT, type CliCommand, type CliIo } from './cli-io';
-import { parseOptions } from './parse-options';
+import { parseOptions, rejectPositionals, subcommandOf } from './parse-options';
 import { UsageError } from './usage-error';
 
 const HELP = `Usage:
@@ -30,12 +30,9 @@ const SSH_KINDS: SshCaKeyKind[] = ['ed25519', 'ecdsa-p256', 'rsa3072'];
 const X509_KINDS: X509CaKeyKind[] = ['rsa2048', 'rsa3072', 'ecdsa-p256'];
 
 export const caCommand: CliCommand = async (args, io) => {
-  const [sub, ...rest] = args;
-  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    io.stdout.write(HELP);
-    return sub === undefined ? EXIT.USAGE : EXIT.OK;
-  }
-  if (!['init', 'rotate', 'show'].includes(sub)) throw new UsageError(`Unknown ca subcommand "${sub}".\n\n${HELP}`);
+  const command = subcommandOf(args, ['init', 'rotate', 'show'] as const, HELP, io);
+  if ('exit' in command) return command.exit;
+  const { sub, rest } = command;
   const { values, positionals } = parseOptions(
     {
       args: rest,
@@ -55,7 +52,7 @@ export const caCommand: CliCommand = async (args, io) => {
     io.stdout.write(HELP);
     return EXIT.OK;
   }
-  if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".\n\n${HELP}`);
+  rejectPositionals(positionals, HELP);
   const dir = path.resolve(io.cwd, values.dir ?? (io.env.CA_DIR?.trim() || './ca'));
 
   if (sub === 'show') {

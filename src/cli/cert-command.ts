@@ -10,7 +10,7 @@ import { silentLogger } from '../log/logger';
 import { CLI_ACTOR_PREFIX } from '../requests/request-service';
 import { StaticDirectory } from '../requests/static-directory';
 import { EXIT, type CliCommand, type CliIo } from './cli-io';
-import { parseOptions } from './parse-options';
+import { parseOptions, rejectPositionals, subcommandOf } from './parse-options';
 import { UsageError } from './usage-error';
 
 const HELP = `Usage:
@@ -27,12 +27,9 @@ const HELP = `Usage:
 `;
 
 export const certCommand: CliCommand = async (args, io) => {
-  const [sub, ...rest] = args;
-  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    io.stdout.write(HELP);
-    return sub === undefined ? EXIT.USAGE : EXIT.OK;
-  }
-  if (!['sign', 'revoke', 'show'].includes(sub)) throw new UsageError(`Unknown cert subcommand "${sub}".\n\n${HELP}`);
+  const command = subcommandOf(args, ['sign', 'revoke', 'show'] as const, HELP, io);
+  if ('exit' in command) return command.exit;
+  const { sub, rest } = command;
   const { values, positionals } = parseOptions(
     {
       args: rest,
@@ -58,7 +55,7 @@ export const certCommand: CliCommand = async (args, io) => {
     io.stdout.write(HELP);
     return EXIT.OK;
   }
-  if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".\n\n${HELP}`);
+  rejectPositionals(positionals, HELP);
 
   const env = loadEnv(io.env);
   const actorId = `${CLI_ACTOR_PREFIX}${userInfo().username}`;

@@ -9,3 +9,26 @@ export function parseOptions<T extends ParseArgsConfig>(config: T, help: string)
     throw new UsageError(`${(err as Error).message}\n\n${help}`);
   }
 }
+
+/**
+ * The subcommand in `args`: nothing, `help`, `--help` or `-h` print the help (nothing is a usage
+ * error, exit 2) and give back the exit code; an unknown subcommand is a UsageError.
+ */
+export function subcommandOf<S extends string>(
+  args: string[],
+  known: readonly S[],
+  help: string,
+  io: { stdout: { write(text: string): unknown } },
+): { sub: S; rest: string[] } | { exit: number } {
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    io.stdout.write(help);
+    return { exit: sub === undefined ? 2 : 0 };
+  }
+  if (!(known as readonly string[]).includes(sub)) throw new UsageError(`Unknown subcommand "${sub}".\n\n${help}`);
+  return { sub: sub as S, rest };
+}
+
+export function rejectPositionals(positionals: string[], help: string): void {
+  if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".\n\n${help}`);
+}

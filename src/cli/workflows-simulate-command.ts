@@ -4,7 +4,7 @@ import { loadPolicy } from '../config/workflow-loader';
 import { simulateRequest, type SimulationResult } from '../engine/simulate';
 import type { Actor } from '../engine/types';
 import { EXIT, type CliCommand } from './cli-io';
-import { parseOptions } from './parse-options';
+import { parseOptions, rejectPositionals } from './parse-options';
 import { UsageError } from './usage-error';
 
 const HELP = `Usage: access-bot workflows simulate --requester <slack id or email> --resource R [options]
@@ -55,7 +55,7 @@ export const workflowsSimulateCommand: CliCommand = async (args, io) => {
     io.stdout.write(HELP);
     return EXIT.OK;
   }
-  if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".\n\n${HELP}`);
+  rejectPositionals(positionals, HELP);
   if (!values.requester || !values.resource) throw new UsageError(`--requester and --resource are required.\n\n${HELP}`);
   let durationMs: number | undefined;
   if (values.duration !== undefined) {
