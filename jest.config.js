@@ -7,6 +7,7 @@ module.exports = {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },
   testTimeout: 30000,
+  globalSetup: '<rootDir>/test/global-setup.js',
   // Tests share one Redis and one machine; each test file uses its own key prefix and queue names.
   maxWorkers: 2,
 };
