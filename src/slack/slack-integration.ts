@@ -2,6 +2,8 @@ import type { App } from '@slack/bolt';
 import type { AppContext } from '../app/app-context';
 import type { HttpMount } from '../app/bot-process';
 import type { SlackSettings } from '../config/env';
+import { AUDIT_EVENT_TYPES } from '../audit/audit-event-types';
+import { RateLimitedAudit } from '../audit/rate-limited-audit';
 import type { HttpServer } from '../http/http-server';
 import type { Logger } from '../log/logger';
 import type { OnCall } from '../requests/ports';
@@ -101,10 +103,21 @@ export function createSlackIntegration(ctx: AppContext, settings: SlackSettings,
   const httpMode = Boolean(settings.signingSecret);
   let transport: SlackTransport | undefined;
 
+  // Anyone who can reach /slack/events can send forged requests: audit them, but boundedly.
+  const signatureAudit = new RateLimitedAudit(ctx.audit);
   const build = (http: HttpServer | undefined) => {
     transport = createSlackApp({
       botToken: settings.botToken,
       logger: ctx.logger,
+      onSignatureRefused: (reason, remoteAddress) => {
+        signatureAudit
+          .append({
+            type: AUDIT_EVENT_TYPES.signatureRefused,
+            actor: { id: 'unknown', via: 'slack' },
+            data: { source: 'slack', reason, remoteAddress },
+          })
+          .catch((err: unknown) => logger.error({ err }, 'could not audit a refused Slack signature'));
+      },
       ...(settings.signingSecret ? { signingSecret: settings.signingSecret } : {}),
       ...(settings.appToken ? { appToken: settings.appToken } : {}),
       ...(settings.apiUrl ? { apiUrl: settings.apiUrl } : {}),

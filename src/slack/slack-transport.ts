@@ -17,6 +17,8 @@ import { SlackTransportConfigError } from './errors/slack-transport-config-error
 import { SlackUnavailableError } from './errors/slack-unavailable-error';
 
 /** Where Slack sends slash commands, interactivity, options loads and events in HTTP mode. */
+import { slackSignatureGuard, type SignatureRefusal } from './slack-signature-guard';
+
 export const SLACK_EVENTS_PATH = '/slack/events';
 
 export type SlackTransportMode = 'http' | 'socket';
@@ -38,6 +40,8 @@ export interface SlackTransportOptions {
   apiTimeoutMs?: number;
   /** How long stop() waits for handlers still working after their ack. Default 10 s. */
   drainTimeoutMs?: number;
+  /** HTTP mode: told of every request refused for its signature (to audit it). */
+  onSignatureRefused?: (reason: SignatureRefusal, remoteAddress: string | undefined) => void;
 }
 
 export interface SlackTransport {
@@ -175,6 +179,7 @@ export function createSlackApp(options: SlackTransportOptions): SlackTransport {
       }
       res.status(503).json({ error: 'SLACK_NOT_READY', message: 'The Slack app is not started' });
     });
+    router.post(SLACK_EVENTS_PATH, ...slackSignatureGuard(options.signingSecret ?? '', options.onSignatureRefused ?? (() => undefined)));
     receiver = new ExpressReceiver({
       signingSecret: options.signingSecret ?? '',
       logger: boltLogger,
