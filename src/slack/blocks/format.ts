@@ -1,4 +1,6 @@
-import { formatDuration as formatDurationMs } from '../../config/duration';
+import { formatDuration } from '../../config/duration';
+
+export { formatDuration };
 import type { Resource, Workflow } from '../../config/policy';
 import type { AccessRequest } from '../../engine/types';
 
@@ -36,11 +38,6 @@ export function mentionList(userIds: readonly string[], none = 'nobody'): string
   if (unique.length === 0) return none;
   if (unique.length === 1) return unique[0] ?? none;
   return `${unique.slice(0, -1).join(', ')} and ${unique.at(-1) ?? ''}`;
-}
-
-/** `5400000` → `1h30m`. */
-export function formatDuration(ms: number): string {
-  return formatDurationMs(ms);
 }
 
 /** What people without Slack's date rendering (notifications, old clients, logs) see: `2024-05-01 14:00 UTC`. */

@@ -1,4 +1,4 @@
-import type { App, ViewOutput, ViewResponseAction, webApi } from '@slack/bolt';
+import type { App, ViewOutput, webApi } from '@slack/bolt';
 import type { AppContext } from '../../app/app-context';
 import type { AccessRequest } from '../../engine/types';
 import type { Logger } from '../../log/logger';
@@ -8,9 +8,9 @@ import type { AppHome } from '../app-home';
 import { notDoneText } from '../commands/result-text';
 import { truncate } from '../blocks/format';
 import { settleWithin } from './ack-deadline';
+import { onViewSubmission, type ViewAck } from './view-submission';
 import { denyReasonModalView, parseDenyReasonMetadata, type DenyReasonMetadata } from './deny-reason-modal-view';
 
-type ViewAck = (response?: ViewResponseAction) => Promise<void>;
 
 /**
  * The deny-reason modal: opened by the Deny button, its submission is the denial. A refusal (not an
@@ -28,18 +28,11 @@ export class DenyReasonModal {
   }
 
   register(app: App): void {
-    app.view(VIEW_IDS.denyReason, async ({ ack, body, view, client }) => {
-      let acked = false;
-      const answer: ViewAck = async (response) => {
-        acked = true;
-        await (response ? ack(response) : ack());
-      };
-      try {
-        await this.onSubmit(body.user.id, view, client, answer);
-      } catch (err) {
-        this.logger.error({ err, userId: body.user.id }, 'deny-reason submission failed');
-        if (!acked) await ack({ response_action: 'errors', errors: { [DENY_REASON_BLOCK]: 'Something went wrong on our side (it is logged); try again in a moment.' } });
-      }
+    onViewSubmission(app, VIEW_IDS.denyReason, {
+      logger: this.logger,
+      what: 'deny-reason',
+      errorBlock: DENY_REASON_BLOCK,
+      submit: (userId, view, client, ack) => this.onSubmit(userId, view, client, ack),
     });
   }
 

@@ -1,4 +1,4 @@
-import type { App, BlockAction, ExternalSelectAction, StaticSelectAction, types, ViewOutput, ViewResponseAction, ViewStateValue, webApi } from '@slack/bolt';
+import type { App, BlockAction, ExternalSelectAction, StaticSelectAction, types, ViewOutput, ViewStateValue, webApi } from '@slack/bolt';
 import type { AppContext } from '../../app/app-context';
 import { parseDuration } from '../../config/duration';
 import type { Resource } from '../../config/policy';
@@ -12,6 +12,7 @@ import { ACTION_IDS, REQUEST_BLOCKS, VIEW_IDS, type RequestBlockId } from '../ac
 import type { AppHome } from '../app-home';
 import { escapeText, truncate } from '../blocks/format';
 import { settleWithin } from './ack-deadline';
+import { onViewSubmission, SOMETHING_WENT_WRONG, type ViewAck } from './view-submission';
 import { refusalBlock } from './refusal-block';
 import {
   parseRequestModalMetadata,
@@ -25,9 +26,7 @@ import {
 import { filterResources, requestableResources } from './requestable-resources';
 
 type StateValues = Record<string, Record<string, ViewStateValue>>;
-type ViewAck = (response?: ViewResponseAction) => Promise<void>;
 
-const SOMETHING_WENT_WRONG = 'Something went wrong on our side (it is logged); try again in a moment.';
 
 /** The outcome of a submission: a service result, or a problem with one field found before the service. */
 type SubmitOutcome = { kind: 'result'; result: ServiceResult } | { kind: 'field'; block: RequestBlockId; message: string };
@@ -76,19 +75,13 @@ export class RequestModal {
       });
     });
 
-    app.view(VIEW_IDS.request, async ({ ack, body, view, client }) => {
-      let acked = false;
-      const answer: ViewAck = async (response) => {
-        acked = true;
-        await (response ? ack(response) : ack());
-      };
-      try {
-        await this.onSubmit(body.user.id, view, client, answer);
-      } catch (err) {
-        this.logger.error({ err, userId: body.user.id }, 'request modal submission failed');
-        if (!acked) await ack({ response_action: 'errors', errors: { [REQUEST_BLOCKS.resource]: SOMETHING_WENT_WRONG } });
-        else await this.updateView(client, view.id, undefined, requestNotSubmittedView(`${SOMETHING_WENT_WRONG} Check \`/access list\` before submitting again.`));
-      }
+    onViewSubmission(app, VIEW_IDS.request, {
+      logger: this.logger,
+      what: 'request modal',
+      errorBlock: REQUEST_BLOCKS.resource,
+      submit: (userId, view, client, ack) => this.onSubmit(userId, view, client, ack),
+      afterAck: (client, view) =>
+        this.updateView(client, view.id, undefined, requestNotSubmittedView(`${SOMETHING_WENT_WRONG} Check \`/access list\` before submitting again.`)),
     });
   }
 
