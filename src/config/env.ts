@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_SESSION_WRAPPER_PATH } from '../ca/ssh/session-force-command';
 import { ConfigError } from '../errors/config-error';
 import { parseDuration } from './duration';
 
@@ -41,7 +42,7 @@ const EnvSchema = z.object({
     .string()
     .trim()
     .regex(/^\/[A-Za-z0-9._/+-]+$/, 'an absolute path')
-    .default('/usr/local/bin/access-bot-session'),
+    .default(DEFAULT_SESSION_WRAPPER_PATH),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
   /** How soon a dead worker's jobs are retried (BullMQ lock duration and stalled-job check). */
   WORKER_STALLED_CHECK: durationString('30s'),

@@ -13,9 +13,6 @@ export const REQUEST_STATES = [
 ] as const;
 export type RequestState = (typeof REQUEST_STATES)[number];
 
-/** States from which nothing follows. */
-export const CLOSED_STATES: readonly RequestState[] = ['expired', 'revoked', 'denied', 'cancelled', 'timed_out', 'failed'];
-
 /** How a decision reached us. */
 export type Channel = 'slack' | 'jira' | 'cli' | 'pagerduty' | 'system';
 

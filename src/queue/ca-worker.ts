@@ -42,9 +42,9 @@ export class CaWorker {
         switch (job.name) {
           case 'issue': {
             const data = IssueJobData.parse(job.data);
-            const outcome = await jobs.issue(data.requestId, job.attemptsMade + 1 >= (job.opts.attempts ?? 1));
-            if (outcome.state !== 'issued') return outcome;
-            const step = await jobs.grantStep(data.requestId, data.warned === true, this.options.expiryWarningMs);
+            const { outcome, request } = await jobs.issueAndRead(data.requestId, job.attemptsMade + 1 >= (job.opts.attempts ?? 1));
+            if (outcome.state !== 'issued' || !request) return outcome;
+            const step = await jobs.grantStep(request, data.warned === true, this.options.expiryWarningMs);
             if ('done' in step) return outcome;
             if (step.warned && !data.warned) await job.updateData({ ...data, warned: true });
             await job.moveToDelayed(step.wakeAt, token);

@@ -5,6 +5,7 @@ import type { CaPublisher } from '../ca/ca-publisher';
 import type { CertificateSigner } from '../ca/certificate-signer';
 import type { PublishedCaStore } from '../ca/published-ca-store';
 import type { Policy } from '../config/policy';
+import type { AccessRequest } from '../engine/types';
 import { AccessBotError } from '../errors/access-bot-error';
 import type { Logger } from '../log/logger';
 import type { KeyRegistry } from '../requests/ports';
@@ -46,11 +47,17 @@ export class CertificateJobs {
 
   /** `lastAttempt`: no retry follows a failure, so the request is marked failed. */
   async issue(requestId: string, lastAttempt: boolean): Promise<IssueOutcome> {
+    return (await this.issueAndRead(requestId, lastAttempt)).outcome;
+  }
+
+  /** issue(), also giving back the request as stored afterwards (for grantStep, without reading it again). */
+  async issueAndRead(requestId: string, lastAttempt: boolean): Promise<{ outcome: IssueOutcome; request?: AccessRequest }> {
     const { store, service } = this.deps;
     const request = await store.get(requestId);
     if (!request) throw new UnrecoverableError(`request ${requestId} does not exist`);
-    if (request.state === 'issued' && request.certificate) return { state: 'issued', serial: request.certificate.serial, signedNow: false };
-    if (request.state !== 'approved') return { state: request.state, skipped: true };
+    if (request.state === 'issued' && request.certificate)
+      return { outcome: { state: 'issued', serial: request.certificate.serial, signedNow: false }, request };
+    if (request.state !== 'approved') return { outcome: { state: request.state, skipped: true }, request };
 
     const fail = async (message: string): Promise<never> => {
       await service.recordIssueFailed(requestId, message);
@@ -79,11 +86,12 @@ export class CertificateJobs {
     }
 
     const result = await service.recordIssued(requestId, certificate, request);
-    if (result.status === 'ok') return { state: 'issued', serial: certificate.serial, signedNow: true };
+    if (result.status === 'ok') return { outcome: { state: 'issued', serial: certificate.serial, signedNow: true }, request: result.request };
     // Another delivery of this job committed first, or the request was revoked meanwhile: ours is discarded.
     const now = await store.get(requestId);
-    if (now?.state === 'issued' && now.certificate) return { state: 'issued', serial: now.certificate.serial, signedNow: false };
-    return { state: now?.state ?? 'missing', skipped: true };
+    if (now?.state === 'issued' && now.certificate)
+      return { outcome: { state: 'issued', serial: now.certificate.serial, signedNow: false }, request: now };
+    return { outcome: { state: now?.state ?? 'missing', skipped: true }, ...(now ? { request: now } : {}) };
   }
 
   /**
@@ -92,9 +100,9 @@ export class CertificateJobs {
    * instead of a second timer job: measured, adding that job cost more worker CPU than signing.
    * Grants shorter than the warning period get no warning.
    */
-  async grantStep(requestId: string, warned: boolean, warningMs: number): Promise<GrantStep> {
-    const request = await this.deps.store.get(requestId);
-    if (request?.state !== 'issued' || !request.certificate) return { done: true };
+  async grantStep(request: AccessRequest, warned: boolean, warningMs: number): Promise<GrantStep> {
+    const requestId = request.id;
+    if (request.state !== 'issued' || !request.certificate) return { done: true };
     const { validBefore, issuedAt } = request.certificate;
     const warnAt = validBefore - warningMs;
     const now = this.clock();
