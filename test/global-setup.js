@@ -18,6 +18,7 @@ module.exports = async () => {
   const built = join(root, 'dist', 'cli.js');
   if (!existsSync(built) || statSync(built).mtimeMs < newest(join(root, 'src'))) {
     execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+    execFileSync(process.execPath, [join(root, 'scripts', 'copy-lua.js')], { stdio: 'inherit' });
     // An incremental build leaves unchanged outputs untouched; mark the build as current.
     const now = new Date();
     utimesSync(built, now, now);

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { AUDIT_EVENT_TYPES } from '../audit/audit-event-types';
+import { AUDIT_EVENT_TYPES } from '../engine/audit-event-types';
 import { RedisAuditLog } from '../audit/redis-audit-log';
 import { PublishedCaStore } from '../ca/published-ca-store';
 import type { Env } from '../config/env';
@@ -17,6 +17,7 @@ import { RequestService } from '../requests/request-service';
 import { StaticDirectory } from '../requests/static-directory';
 import { RedisKeyRegistry } from '../store/redis-key-registry';
 import { RedisKeys } from '../store/redis-keys';
+import { RedisRateLimiter } from '../store/redis-rate-limiter';
 import { RedisRequestStore } from '../store/redis-request-store';
 import { createRedis } from './redis-connection';
 
@@ -48,6 +49,9 @@ export class AppContext {
   directory: Directory;
   notifier: Notifier;
   oncall: OnCall;
+  /** Always the current `directory` and `oncall`, for whoever is built before an integration swaps them in. */
+  readonly directoryPort: Directory;
+  readonly oncallPort: OnCall;
   private currentPolicy: Policy;
 
   private constructor(
@@ -83,19 +87,23 @@ export class AppContext {
       breakGlass: (...a) => this.notifier.breakGlass(...a),
     };
     this.effects = new EffectRunner(this.scheduler, notifier, this.audit, logger);
+    this.directoryPort = { actor: (id) => this.directory.actor(id), resolveApprovers: (a) => this.directory.resolveApprovers(a) };
+    this.oncallPort = {
+      get enabled() {
+        return ctx.oncall.enabled;
+      },
+      servicesOnCallFor: (a) => this.oncall.servicesOnCallFor(a),
+      activeIncidents: (s) => this.oncall.activeIncidents(s),
+      oncallEmails: (p, l) => this.oncall.oncallEmails(p, l),
+    };
     this.service = new RequestService({
       store: this.store,
       audit: this.audit,
+      rateLimiter: new RedisRateLimiter(this.redis, this.keys),
+      limits: { requests: env.RATE_LIMIT_REQUESTS, refusals: env.RATE_LIMIT_REFUSALS },
       policy: () => this.currentPolicy,
-      directory: { actor: (id) => this.directory.actor(id), resolveApprovers: (a) => this.directory.resolveApprovers(a) },
-      oncall: {
-        get enabled() {
-          return ctx.oncall.enabled;
-        },
-        servicesOnCallFor: (a) => this.oncall.servicesOnCallFor(a),
-        activeIncidents: (s) => this.oncall.activeIncidents(s),
-        oncallEmails: (p, l) => this.oncall.oncallEmails(p, l),
-      },
+      directory: this.directoryPort,
+      oncall: this.oncallPort,
       keys: this.keyRegistry,
       effects: this.effects,
       logger,
@@ -106,6 +114,7 @@ export class AppContext {
   /** Loads and validates the workflow files first: an invalid policy stops the start with every problem listed. */
   static async create(env: Env, logger: Logger, integrations: Integrations = {}): Promise<AppContext> {
     const policy = await loadPolicy(env.WORKFLOWS_DIR);
+    for (const warning of policy.warnings ?? []) logger.warn({ warning }, 'workflow files: warning');
     return new AppContext(env, logger, policy, integrations);
   }
 

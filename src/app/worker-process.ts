@@ -3,6 +3,7 @@ import { CaPublisher } from '../ca/ca-publisher';
 import { CertificateSigner, x509CaFingerprint } from '../ca/certificate-signer';
 import { CaWorker } from '../queue/ca-worker';
 import { CertificateJobs } from '../queue/certificate-jobs';
+import { GrantVerifier } from '../queue/grant-verifier';
 import { Reconciler } from '../queue/reconciler';
 import type { AppContext } from './app-context';
 import type { RunningProcess } from './running-process';
@@ -40,6 +41,14 @@ export async function startWorkerProcess(ctx: AppContext): Promise<WorkerProcess
     signer: new CertificateSigner(env.SSH_SESSION_WRAPPER),
     publisher: new CaPublisher(ctx.published),
     published: ctx.published,
+    verifier: new GrantVerifier({
+      policy: () => ctx.policy,
+      directory: ctx.directoryPort,
+      oncall: ctx.oncallPort,
+      ca: () => ca,
+      request: (id) => ctx.store.get(id),
+    }),
+    audit: ctx.audit,
     logger,
   });
   const reconciler = new Reconciler(ctx.store, ctx.service, ctx.scheduler, () => ctx.policy, logger);

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { AuditInput } from '../engine/types';
 import { LuaScript } from '../store/lua-script';
@@ -5,9 +6,8 @@ import type { RedisKeys } from '../store/redis-keys';
 import { bodyHash, GENESIS_HASH, verifyChain, type VerifyResult } from './audit-chain';
 import { canonicalJson } from './canonical-json';
 import type { AuditBody, AuditEvent } from './audit-event';
-import { APPEND_ONLY_SCRIPT } from './lua/audit-append-lua';
 
-const appendOnly = new LuaScript(APPEND_ONLY_SCRIPT);
+const appendOnly = LuaScript.fromFile(path.join(__dirname, 'lua', 'append-only.lua'));
 
 export interface AuditQuery {
   /** Epoch ms, inclusive. */

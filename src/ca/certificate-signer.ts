@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Resource } from '../config/policy';
-import { renderUserTemplate } from '../engine/principal-template';
-import type { AccessRequest, IssuedCertificate } from '../engine/types';
+import type { AccessRequest, CertificateSubject, IssuedCertificate } from '../engine/types';
 import type { RegisteredKey } from '../requests/ports';
 import type { CaMaterial } from './ca-directory';
 import { CertificateInputError } from './errors/certificate-input-error';
@@ -19,6 +18,8 @@ export interface SignInput {
   request: AccessRequest;
   resource: Resource;
   key: RegisteredKey;
+  /** The principals or subject, as the worker verified them against its own policy and directory. */
+  subject: CertificateSubject;
   ca: CaMaterial;
   /** From the Redis counter: unique per CA for SSH (KRLs revoke by serial). */
   sshSerial: () => Promise<bigint>;
@@ -45,7 +46,9 @@ export class CertificateSigner {
     if (request.approvedAt === undefined || request.expiresAt === undefined)
       throw new CertificateInputError(`Request ${request.id} has no approved window.`);
     if (request.expiresAt <= input.now) throw new CertificateInputError(`Request ${request.id}'s access window has already ended.`);
-    const validAfter = request.approvedAt - BACKDATE_MS;
+    // The window the engine fixed at approval. An extension starts exactly where its grant ends (no
+    // backdating), so the holder never has two valid certificates for one resource at once.
+    const validAfter = request.extension && request.startsAt !== undefined ? request.startsAt : (request.startsAt ?? request.approvedAt) - BACKDATE_MS;
     const validBefore = request.expiresAt;
     const approvers = [...new Set(request.reviews.filter((r) => r.decision === 'approve').map((r) => r.by))];
     const route = request.adminIssued ? 'admin' : request.breakGlass ? 'break-glass' : request.autoApproved ? 'auto' : approvers.join(',');
@@ -54,7 +57,8 @@ export class CertificateSigner {
     if (resource.ssh) {
       if (key.kind !== 'ssh') throw new CertificateInputError(`${resource.name} needs an SSH public key; the registered key is for X.509.`);
       const spec = resource.ssh;
-      const principals = [...new Set(spec.principals.map((p) => renderUserTemplate(p, request.requester)))];
+      if (input.subject.kind !== 'ssh') throw new CertificateInputError(`${resource.name} is an SSH resource; the subject is for X.509.`);
+      const principals = input.subject.principals;
       if (principals.length === 0) throw new CertificateInputError(`${resource.name} yields no principals.`);
       const criticalOptions: SshCriticalOptions = {};
       if (spec.source_address) criticalOptions.sourceAddress = spec.source_address;
@@ -88,11 +92,13 @@ export class CertificateSigner {
     if (!resource.x509) throw new CertificateInputError(`${resource.name} has no certificate configuration.`);
     if (key.kind !== 'x509') throw new CertificateInputError(`${resource.name} needs a PEM public key or CSR; the registered key is for SSH.`);
     const spec = resource.x509;
+    if (input.subject.kind !== 'x509') throw new CertificateInputError(`${resource.name} is an X.509 resource; the subject is for SSH.`);
+    const subject = input.subject;
     const issued = issueX509ClientCertificate({
       ca: { privateKey: input.ca.x509.privateKey, certificatePem: input.ca.x509.certificatePem },
       subjectPublicKey: this.x509Keys.get(key.text, parseX509PublicKeyInput).publicKey,
-      commonName: renderUserTemplate(spec.common_name, request.requester),
-      organizations: spec.groups,
+      commonName: subject.commonName,
+      organizations: subject.groups,
       validFrom: validAfter,
       validTo: validBefore,
       allowSystemMasters: spec.groups.includes(SYSTEM_MASTERS),
@@ -103,7 +109,7 @@ export class CertificateSigner {
       keyFingerprint: key.fingerprint,
       validAfter: issued.notBefore,
       validBefore: issued.notAfter,
-      principals: [...spec.groups],
+      principals: [...subject.groups],
       text: issued.pem,
       issuedAt: input.now,
       caFingerprint: x509CaFingerprint(input.ca.x509),

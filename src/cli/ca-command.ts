@@ -1,4 +1,4 @@
-import { AUDIT_EVENT_TYPES } from '../audit/audit-event-types';
+import { AUDIT_EVENT_TYPES } from '../engine/audit-event-types';
 import { RedisAuditLog } from '../audit/redis-audit-log';
 import { initCa, loadCa, rotateCa, type CaMaterial, type SshCaKeyKind } from '../ca/ca-directory';
 import { x509CaFingerprint } from '../ca/certificate-signer';

@@ -2,6 +2,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { AppContext } from '../app/app-context';
+import { adminAttestationKey, attestAdminIssue } from '../ca/admin-attestation';
+import { loadCa } from '../ca/ca-directory';
+import { AccessBotError } from '../errors/access-bot-error';
 import { parseDuration } from '../config/duration';
 import { loadEnv } from '../config/env';
 import type { AccessRequest } from '../engine/types';
@@ -18,8 +21,11 @@ const HELP = `Usage:
                        [--reason TEXT] [--out FILE] [--wait 60s]
       Issues a certificate for user U (Slack user id) outside the approval workflow, as an admin:
       through the same queue and worker, audited and marked admin-issued. Registers the public key
-      in FILE (OpenSSH .pub, PEM public key or CSR) for U first. --email fills {{user.*}} templates.
-      Prints the certificate, or writes it to --out. Needs a running worker.
+      in FILE (OpenSSH .pub, PEM public key or CSR) for U first. --email fills {{user.*}} templates
+      (you vouch for it; the domain must still be in allowed_email_domains unless U is in identities).
+      Runs where the CA keys are: the request is attested with a key derived from $CA_DIR, and the
+      worker signs nothing marked admin-issued without that attestation. Prints the certificate, or
+      writes it to --out. Needs a running worker.
   access-bot cert revoke --request ID [--reason TEXT]
       Revokes a grant early: the serial goes into the KRL or CRL at once.
   access-bot cert show --request ID [--json]
@@ -124,6 +130,18 @@ async function sign(
   const waitMs = parseDuration(values.wait ?? '60s');
   if (waitMs === undefined) throw new UsageError(`--wait "${values.wait}" is not a duration.`);
 
+  let attestationKey: Buffer;
+  try {
+    attestationKey = adminAttestationKey(loadCa(path.resolve(io.cwd, ctx.env.CA_DIR)));
+  } catch (err) {
+    if (!(err instanceof AccessBotError)) throw err;
+    io.stderr.write(
+      `cert sign runs where the CA keys are (CA_DIR=${ctx.env.CA_DIR}): ${err.message}\n` +
+        'Admin issuance is attested with a key derived from the CA; the worker refuses admin-issued requests without it.\n',
+    );
+    return EXIT.FAILURE;
+  }
+
   let key;
   try {
     key = await ctx.keyService.register(values.user, readFileSync(path.resolve(io.cwd, values.pubkey), 'utf8'), 'cli', actorId);
@@ -139,7 +157,8 @@ async function sign(
     reason: values.reason ?? 'admin-issued from the CLI',
     keyFingerprint: key.fingerprint,
     via: 'cli',
-    adminIssueFor: { id: values.user, ...(values.email ? { email: values.email } : {}) },
+    adminIssueFor: { id: values.user, ...(values.email ? { email: values.email, emailVerified: true } : {}) },
+    attestAdminIssue: (request) => attestAdminIssue(request, attestationKey),
     ...(durationMs !== undefined ? { durationMs } : {}),
   });
   if (submitted.status !== 'ok') {

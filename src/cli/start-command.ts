@@ -1,6 +1,6 @@
 import { AppContext } from '../app/app-context';
 import { startAuditSinks } from '../app/audit-sinks';
-import { AUDIT_EVENT_TYPES } from '../audit/audit-event-types';
+import { AUDIT_EVENT_TYPES } from '../engine/audit-event-types';
 import { hasCa, initCa } from '../ca/ca-directory';
 import { x509CaFingerprint } from '../ca/certificate-signer';
 import { startBotProcess } from '../app/bot-process';

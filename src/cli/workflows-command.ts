@@ -77,19 +77,23 @@ async function checkCommand(args: string[], io: CliIo): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`Expected at most one directory.\n\n${CHECK_USAGE.trimEnd()}`);
 
   const dir = positionals[0] ?? (io.env.WORKFLOWS_DIR?.trim() || './workflows');
-  const { policy, problems, files } = await loadWorkflows(path.resolve(io.cwd, dir), { displayRoot: io.cwd });
+  const { policy, problems, warnings, files } = await loadWorkflows(path.resolve(io.cwd, dir), { displayRoot: io.cwd });
 
   if (values.json) {
     const body = policy
-      ? { ok: true, files, resources: policy.resources.size, workflows: policy.workflows.size, sha256: policy.hash }
-      : { ok: false, files, problems };
+      ? { ok: true, files, resources: policy.resources.size, workflows: policy.workflows.size, sha256: policy.hash, warnings }
+      : { ok: false, files, problems, warnings };
     io.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
   } else if (policy) {
     io.stdout.write(
-      `ok: ${count(policy.resources.size, 'resource')}, ${count(policy.workflows.size, 'workflow')} in ${count(files.length, 'file')} (sha256 ${policy.hash})\n`,
+      [
+        ...warnings.map((w) => `warning: ${formatProblem(w)}`),
+        `ok: ${count(policy.resources.size, 'resource')}, ${count(policy.workflows.size, 'workflow')} in ${count(files.length, 'file')} (sha256 ${policy.hash})` +
+          (warnings.length ? `, ${count(warnings.length, 'warning')}` : ''),
+      ].join('\n') + '\n',
     );
   } else {
-    const lines = problems.map(formatProblem);
+    const lines = [...problems.map(formatProblem), ...warnings.map((w) => `warning: ${formatProblem(w)}`)];
     lines.push(`${count(problems.length, 'problem')} (${count(files.length, 'file')} checked)`);
     io.stdout.write(`${lines.join('\n')}\n`);
   }

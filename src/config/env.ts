@@ -21,6 +21,21 @@ const durationString = (fallback: string) =>
       return ms;
     });
 
+/** `10/1m`: at most 10 per minute. */
+const rateString = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const match = /^\s*(\d{1,6})\s*\/\s*(\S+)\s*$/.exec(v);
+      const windowMs = match ? parseDuration(match[2]!) : undefined;
+      if (!match || windowMs === undefined || Number(match[1]) < 1) {
+        ctx.addIssue({ code: 'custom', message: `"${v}" is not a rate like 10/1m (at least 1 per window)` });
+        return z.NEVER;
+      }
+      return { limit: Number(match[1]), windowMs };
+    });
+
 const optionalUrl = () =>
   optionalString.refine((v) => v === undefined || URL.canParse(v), { message: 'must be a URL' });
 const urlWithDefault = (fallback: string) => z.string().trim().url({ message: 'must be a URL' }).default(fallback);
@@ -48,6 +63,10 @@ const EnvSchema = z.object({
   WORKER_STALLED_CHECK: durationString('30s'),
   EXPIRY_WARNING: durationString('10m'),
   RECONCILE_INTERVAL: durationString('1m'),
+  /** Requests one person may make per window (`/access` submissions, extensions, break-glass). */
+  RATE_LIMIT_REQUESTS: rateString('10/1m'),
+  /** Refusals of one person written to the audit log per window; beyond it they are counted, then reported as one event. */
+  RATE_LIMIT_REFUSALS: rateString('20/1m'),
   AUDIT_LOG_FILE: optionalString,
   AUDIT_WEBHOOK_URL: optionalUrl(),
   AUDIT_WEBHOOK_SECRET: optionalString,

@@ -22,7 +22,15 @@ export interface Policy {
   workflows: ReadonlyMap<string, Workflow>;
   /** Union of every file's `admins`. */
   admins: People;
+  /** Slack user id → login name, from every file's `identities`: wins over the email. */
+  identities: ReadonlyMap<string, string>;
+  /** Email domains whose (verified) addresses may become login names and certificate subjects; empty: none. */
+  allowedEmailDomains: readonly string[];
+  /** Login names a template may never render to (built-in system accounts plus every file's `reserved_logins`). */
+  reservedLogins: ReadonlySet<string>;
   /** sha256 over the files' names and bytes, in name order: audited as `config.loaded`. */
   hash: string;
   files: string[];
+  /** `workflows check` warnings (valid, but probably not meant): logged at start. */
+  warnings?: string[];
 }

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors/config-error';
 import { WorkflowsUnreadableError } from './errors/workflows-unreadable-error';
 import type { Policy, Resource, Workflow } from './policy';
+import { BUILTIN_RESERVED_LOGINS } from './reserved-logins';
 import { closest, reportsForIssue, show } from './workflow-issue-message';
 import { compareProblems, fieldPath, formatProblem, type WorkflowProblem } from './workflow-problem';
 import { NAME_PATTERN, WorkflowFileSchema, type People, type WorkflowFile } from './workflow-schema';
@@ -24,6 +25,8 @@ export interface WorkflowLoadResult {
   policy?: Policy;
   /** Every problem in every file, sorted by file, line and column. */
   problems: WorkflowProblem[];
+  /** Things that are valid but probably not what the author meant; they do not stop a start. */
+  warnings: WorkflowProblem[];
   /** The files read, as shown in problems, in name order. */
   files: string[];
 }
@@ -70,7 +73,7 @@ export async function loadWorkflows(dir: string, options: LoadWorkflowsOptions =
   const files = names.map((name) => display(path.join(absoluteDir, name)));
   if (names.length === 0) {
     const problem = { file: display(absoluteDir), line: 0, column: 0, message: 'no workflow files (*.yaml, *.yml) in this directory' };
-    return { problems: [problem], files };
+    return { problems: [problem], warnings: [], files };
   }
 
   const hash = createHash('sha256');
@@ -85,9 +88,12 @@ export async function loadWorkflows(dir: string, options: LoadWorkflowsOptions =
     results.push(checkFile(display(absolute), bytes));
   }
 
-  const problems = [...results.flatMap((r) => r.problems), ...crossFileProblems(results)].sort(compareProblems);
-  if (problems.length > 0) return { problems, files };
-  return { policy: buildPolicy(results, hash.digest('hex'), files), problems, files };
+  const problems = [...results.flatMap((r) => r.problems), ...crossFileProblems(results), ...identityProblems(results)].sort(compareProblems);
+  const warnings = results.flatMap(groupReferenceWarnings).sort(compareProblems);
+  if (problems.length > 0) return { problems, warnings, files };
+  const policy = buildPolicy(results, hash.digest('hex'), files);
+  if (warnings.length > 0) policy.warnings = warnings.map(formatProblem);
+  return { policy, problems, warnings, files };
 }
 
 /** Like `loadWorkflows`, for processes that cannot run without a valid policy. */
@@ -263,10 +269,70 @@ function crossFileProblems(results: FileResult[]): WorkflowProblem[] {
   return problems;
 }
 
+/** A handle that looks like a group id written in lowercase: it matches a group with that handle, never the group with that id. */
+const ID_LOOKING_HANDLE = /^s(?=[a-z0-9]*[0-9])[a-z0-9]{6,}$/;
+
+/** Warns about `slack_groups` entries that look like ids but are handles (ids are uppercase and match ids only). */
+function groupReferenceWarnings(result: FileResult): WorkflowProblem[] {
+  const warnings: WorkflowProblem[] = [];
+  const { parsed, locator, file } = result;
+  if (!parsed || !locator) return warnings;
+  const visit = (value: unknown, path: PropertyKey[]): void => {
+    if (Array.isArray(value)) value.forEach((v, i) => visit(v, [...path, i]));
+    else if (isPlainObject(value)) {
+      for (const [key, v] of Object.entries(value)) {
+        if (key === 'slack_groups' && Array.isArray(v)) {
+          v.forEach((ref, i) => {
+            if (typeof ref !== 'string' || !ID_LOOKING_HANDLE.test(ref)) return;
+            const at = [...path, key, i];
+            warnings.push({
+              file,
+              ...locator.valuePosition(at),
+              field: fieldPath(at),
+              message:
+                `"${ref}" looks like a user group id, but ids are uppercase (${ref.toUpperCase()}): as written it is a handle, ` +
+                `and matches only a group whose handle is ${ref}. Write the id in capitals to mean that group.`,
+            });
+          });
+        } else visit(v, [...path, key]);
+      }
+    }
+  };
+  visit(parsed, []);
+  return warnings;
+}
+
+/** Two people mapped to one login, or one person to two logins in two files: certificates would be shared or ambiguous. */
+function identityProblems(results: FileResult[]): WorkflowProblem[] {
+  const problems: WorkflowProblem[] = [];
+  const byUser = new Map<string, { login: string; where: string }>();
+  const byLogin = new Map<string, { user: string; where: string }>();
+  for (const { parsed, locator, file } of results) {
+    if (!parsed?.identities || !locator) continue;
+    for (const [user, login] of Object.entries(parsed.identities)) {
+      const position = locator.keyPosition(['identities', user]);
+      const where = `${file}:${position.line}:${position.column}`;
+      const field = fieldPath(['identities', user]);
+      const sameUser = byUser.get(user);
+      if (sameUser && sameUser.login !== login)
+        problems.push({ file, ...position, field, message: `${user} is also mapped to "${sameUser.login}" at ${sameUser.where}: one person has one login` });
+      const sameLogin = byLogin.get(login);
+      if (sameLogin && sameLogin.user !== user)
+        problems.push({ file, ...position, field, message: `login "${login}" is also given to ${sameLogin.user} at ${sameLogin.where}: two people would share one login` });
+      byUser.set(user, { login, where });
+      byLogin.set(login, { user, where });
+    }
+  }
+  return problems;
+}
+
 function buildPolicy(results: FileResult[], hash: string, files: string[]): Policy {
   const resources = new Map<string, Resource>();
   const workflows = new Map<string, Workflow>();
   const admins = { everyone: false, users: new Set<string>(), slack_groups: new Set<string>() };
+  const identities = new Map<string, string>();
+  const allowedEmailDomains = new Set<string>();
+  const reservedLogins = new Set<string>(BUILTIN_RESERVED_LOGINS);
   for (const { parsed, locator, file } of results) {
     if (!parsed || !locator) continue;
     const lineOf = (section: string, name: string): number => locator.keyPosition([section, name]).line;
@@ -277,10 +343,22 @@ function buildPolicy(results: FileResult[], hash: string, files: string[]): Poli
     if (parsed.admins?.everyone) admins.everyone = true;
     for (const user of parsed.admins?.users ?? []) admins.users.add(user);
     for (const group of parsed.admins?.slack_groups ?? []) admins.slack_groups.add(group);
+    for (const [user, login] of Object.entries(parsed.identities ?? {})) identities.set(user, login);
+    for (const domain of parsed.allowed_email_domains ?? []) allowedEmailDomains.add(domain);
+    for (const login of parsed.reserved_logins ?? []) reservedLogins.add(login);
   }
   const mergedAdmins: People = { users: [...admins.users], slack_groups: [...admins.slack_groups] };
   if (admins.everyone) mergedAdmins.everyone = true;
-  return { resources, workflows, admins: mergedAdmins, hash, files };
+  return {
+    resources,
+    workflows,
+    admins: mergedAdmins,
+    identities,
+    allowedEmailDomains: [...allowedEmailDomains].sort(),
+    reservedLogins,
+    hash,
+    files,
+  };
 }
 
 function valueAt(data: unknown, keys: readonly PropertyKey[]): unknown {

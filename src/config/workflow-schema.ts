@@ -198,6 +198,9 @@ export const AutoApproveRuleSchema = z.strictObject({
 });
 
 export const BreakGlassSchema = z.strictObject({
+  requesters: PeopleSchema.optional().describe(
+    "Who may break glass (besides being on call). Default: the workflow's requesters. Write `everyone: true` to let anyone on call break glass.",
+  ),
   pagerduty_services: z.array(PagerDutyId).min(1).describe('On-call for one of these services may break glass'),
   require_active_incident: z
     .boolean()
@@ -258,6 +261,13 @@ export const WorkflowSchema = z
       ctx.addIssue({ code: 'custom', path: ['reason', 'pattern'], message: 'a pattern needs required: true' });
   });
 
+/** A login name as servers know it: what a certificate principal renders to. */
+export const LOGIN_PATTERN = /^[a-z_][a-z0-9._-]{0,31}$/;
+const Login = z.string().regex(LOGIN_PATTERN, 'a login name: lowercase letters, digits, . _ - (at most 32), starting with a letter or _');
+const EmailDomain = z
+  .string()
+  .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'an email domain in lowercase, like example.com');
+
 export const WorkflowFileSchema = z
   .strictObject({
     admins: PeopleSchema.optional().describe(
@@ -271,6 +281,22 @@ export const WorkflowFileSchema = z
       .record(Name, WorkflowSchema)
       .optional()
       .describe('Approval workflows, by name: who may request, what they must give, who approves and where'),
+    identities: z
+      .record(SlackUserId, Login)
+      .optional()
+      .describe('Slack user id → login name: what {{user.username}} renders to for that person; wins over the email'),
+    allowed_email_domains: z
+      .array(EmailDomain)
+      .max(100)
+      .optional()
+      .describe(
+        'Domains whose verified email addresses may become login names ({{user.username}}) and certificate subjects ({{user.email}}); without it only `identities` give login names',
+      ),
+    reserved_logins: z
+      .array(Login)
+      .max(500)
+      .optional()
+      .describe('Login names a template may never render to, added to the built-in list (root, admin, system accounts); a resource may still name one literally'),
   })
   .describe('An access-bot workflow file (reference: docs/workflows.md)');
 

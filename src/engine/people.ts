@@ -1,14 +1,25 @@
 import type { Approvers, People } from '../config/workflow-schema';
 import type { Actor } from './types';
 
+/** An email reference matches only a confirmed email: anyone can type someone else's address into a profile. */
 function matchesUser(actor: Actor, ref: string): boolean {
-  if (ref.includes('@')) return actor.email !== undefined && actor.email.toLowerCase() === ref.toLowerCase();
+  if (ref.includes('@')) return actor.emailVerified === true && actor.email !== undefined && actor.email.toLowerCase() === ref.toLowerCase();
   return actor.id === ref;
 }
 
-function matchesGroup(actor: Actor, ref: string): boolean {
-  const wanted = ref.toLowerCase();
-  return actor.groups.some((g) => g.toLowerCase() === wanted);
+/** Slack user group ids: `S` and uppercase letters and digits. Handles are lowercase, so never look like this. */
+export const GROUP_ID_PATTERN = /^S[A-Z0-9]{2,}$/;
+
+/**
+ * A reference shaped like a group id matches only the group with exactly that id; anything else is
+ * a handle and matches only handles (case-insensitive, with or without @). Comparing a reference
+ * against ids and handles alike let anyone who may create a user group name one after an admin
+ * group's id (`s04t8kq1n2p`) and be taken for its members.
+ */
+export function matchesGroup(actor: Pick<Actor, 'groups'>, ref: string): boolean {
+  if (GROUP_ID_PATTERN.test(ref)) return actor.groups.includes(ref);
+  const handle = ref.replace(/^@/, '').toLowerCase();
+  return actor.groups.some((g) => !GROUP_ID_PATTERN.test(g) && g.toLowerCase() === handle);
 }
 
 /** Whether the actor is among `people` (everyone but guests, listed users, members of listed groups). */
@@ -32,7 +43,7 @@ export function isNamedApprover(actor: Actor, approvers: Approvers): boolean {
 /** Human summary of an approver set, for messages: "@db-leads, U012ABC, on-call of PXYZ123". */
 export function describeApprovers(approvers: Approvers): string {
   const parts = [
-    ...(approvers.slack_groups ?? []).map((g) => (/^S[A-Z0-9]+$/.test(g) ? g : `@${g}`)),
+    ...(approvers.slack_groups ?? []).map((g) => (GROUP_ID_PATTERN.test(g) ? g : `@${g}`)),
     ...(approvers.users ?? []),
     ...(approvers.pagerduty_oncall
       ? [`on-call of ${approvers.pagerduty_oncall.escalation_policy} (level ${approvers.pagerduty_oncall.levels.join(', ')})`]

@@ -85,18 +85,19 @@ export function checkBreakGlass(
 
 /**
  * The access window, fixed at approval: it starts now (or, for an extension, where the extended
- * grant ends) and never runs past `now + maximum` of the policy in force at approval.
+ * grant ends) and never runs past `now + maximum` of the policy in force at approval. The worker
+ * signs exactly this window, so an extension's certificate is not valid while its grant's still is.
  */
 export function grantWindow(
   request: AccessRequest,
   resource: Resource | undefined,
   workflow: Workflow | undefined,
   now: number,
-): { grantedMs: number; expiresAt: number } {
+): { grantedMs: number; startsAt: number; expiresAt: number } {
   let maxMs = resource?.duration.max ?? request.grantedMs;
   if (request.breakGlass && workflow?.break_glass) maxMs = Math.min(maxMs, workflow.break_glass.max_duration);
   const grantedMs = Math.min(request.grantedMs, maxMs);
-  const start = request.extension ? Math.max(now, request.extension.previousExpiresAt) : now;
-  const expiresAt = Math.min(start + grantedMs, now + maxMs);
-  return { grantedMs: expiresAt - now, expiresAt };
+  const startsAt = request.extension ? Math.max(now, request.extension.previousExpiresAt) : now;
+  const expiresAt = Math.min(startsAt + grantedMs, now + maxMs);
+  return { grantedMs: expiresAt - startsAt, startsAt, expiresAt };
 }

@@ -1,5 +1,6 @@
 import { formatDuration } from '../config/duration';
 import type { Policy, Workflow } from '../config/policy';
+import { describeSubject } from './certificate-subject';
 import { describeApprovers, isInPeople, isNamedApprover } from './people';
 import { decide } from './request-machine';
 import type { Actor } from './types';
@@ -32,6 +33,8 @@ export interface SimulationResult {
   resource: string;
   workflow?: string;
   certificate?: 'ssh' | 'x509';
+  /** The exact principals (SSH) or subject (X.509) the certificate would carry. */
+  subject?: string;
   allowed: boolean;
   outcome: 'needs_approval' | 'auto_approved' | 'break_glass' | 'refused';
   refusal?: { code: string; message: string };
@@ -94,7 +97,11 @@ export function simulateRequest(policy: Policy, input: SimulationInput): Simulat
         reason: input.reason ?? '',
         ...(input.ticket !== undefined ? { ticket: input.ticket } : {}),
         keyFingerprint: 'SHA256:simulated',
-        requester: { id: input.requester.id, ...(input.requester.email ? { email: input.requester.email } : {}) },
+        requester: {
+          id: input.requester.id,
+          ...(input.requester.email ? { email: input.requester.email } : {}),
+          ...(input.requester.emailVerified ? { emailVerified: true } : {}),
+        },
         via: 'cli',
         breakGlass,
       },
@@ -154,6 +161,7 @@ export function simulateRequest(policy: Policy, input: SimulationInput): Simulat
   }
   const req = decision.request;
   result.allowed = true;
+  if (req.subject) result.subject = describeSubject(req.subject);
   result.duration = {
     requested: formatDuration(req.requestedMs),
     granted: formatDuration(req.grantedMs),

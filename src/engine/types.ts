@@ -20,9 +20,16 @@ export interface Person {
   /** Slack user id: the identity of record. */
   id: string;
   email?: string;
+  /** The directory confirmed the email belongs to this person (Slack `is_email_confirmed`, or an admin on the CLI). */
+  emailVerified?: boolean;
   /** Display or real name, for messages only. */
   name?: string;
 }
+
+/** What the certificate will say about its holder: rendered once at request time, shown to approvers, re-derived by the worker. */
+export type CertificateSubject =
+  | { kind: 'ssh'; principals: string[] }
+  | { kind: 'x509'; commonName: string; groups: string[] };
 
 export interface Review {
   stage: number;
@@ -86,13 +93,20 @@ export interface AccessRequest {
   /** Approvers of the current stage as resolved when it started (the pending-by-approver index). */
   approvers: string[];
   approvedAt?: number;
+  /** Where the access window starts: the approval, or for an extension the end of the grant it extends. */
+  startsAt?: number;
   expiresAt?: number;
+  /** The principals (SSH) or subject (X.509) the certificate will carry, as approvers saw them. */
+  subject?: CertificateSubject;
   autoApproved?: { rule: number };
   breakGlass?: BreakGlass;
   /** The grant this request extends, and when that grant ends: the extension's window follows on from it. */
   extension?: { of: string; previousExpiresAt: number };
-  /** Issued from the CLI by an admin, outside the approval workflow. */
-  adminIssued?: { by: string };
+  /**
+   * Issued from the CLI by an admin, outside the approval workflow. `attestation` is an HMAC only
+   * holders of the CA directory can make: the worker signs nothing marked admin-issued without it.
+   */
+  adminIssued?: { by: string; attestation?: string };
   closedAt?: number;
   closedBy?: string;
   closeReason?: string;
@@ -105,8 +119,14 @@ export interface Actor {
   /** Slack user id, or `system` for timers and the reconciler. */
   id: string;
   email?: string;
+  /** The directory confirmed the email (Slack `is_email_confirmed`). */
+  emailVerified?: boolean;
   name?: string;
-  /** Slack user group ids and handles the actor belongs to. */
+  /**
+   * Slack user groups the actor belongs to: each group's id (`S0123ABCD`, exactly as Slack gives
+   * it) and its handle in lowercase. An id-shaped workflow reference matches ids only, a handle
+   * reference handles only (see people.ts).
+   */
   groups: string[];
   /** Deactivated accounts and bots: refused whatever the policy says. */
   inactive?: 'deleted' | 'bot';
@@ -130,6 +150,12 @@ export interface DecisionContext {
   actorIsAdmin?: boolean;
   /** Before expiry, when the requester is warned. */
   expiryWarningMs?: number;
+  /** On submit: the requester's open request for the same resource (pending or a live grant), if any. */
+  openForResource?: AccessRequest;
+  /** On submit of an extension: the grant's open extension, if it has one already. */
+  openExtension?: AccessRequest;
+  /** On a review of an extension: the grant it extends, as stored now. */
+  extensionParent?: AccessRequest;
 }
 
 export type RequestEvent =
@@ -158,7 +184,9 @@ export type RequestEvent =
   | { type: 'issue_failed'; error: string }
   | { type: 'expire' }
   | { type: 'revoke'; via: Channel; comment?: string }
-  | { type: 'break_glass_review'; via: Channel; notes: string };
+  | { type: 'break_glass_review'; via: Channel; notes: string }
+  /** The grant this request extends was closed: a pending extension is cancelled, a live one revoked unless the grant simply ran out. */
+  | { type: 'parent_closed'; parent: AccessRequest };
 
 export type RequestEventType = RequestEvent['type'];
 
@@ -166,6 +194,8 @@ export type TimerKind = 'stage_timeout' | 'reminder' | 'pending_ttl' | 'expiry' 
 
 export type RequesterNotice =
   | 'pending'
+  /** An intermediate stage passed: who approved, and who decides next. */
+  | 'stage_approved'
   | 'approved'
   | 'denied'
   | 'timed_out'
@@ -192,6 +222,8 @@ export type Effect =
   | { type: 'enqueue_issuance' }
   | { type: 'schedule'; timer: TimerKind; at: number; stage?: number; n?: number }
   | { type: 'revoke_certificate' }
+  /** Close this request's open extension (durable: a queued job, backstopped by the reconciler). */
+  | { type: 'close_extensions' }
   | { type: 'notify_break_glass' };
 
 export type RefusalCode =
@@ -214,7 +246,11 @@ export type RefusalCode =
   | 'NOT_ALLOWED'
   | 'NOT_ACTIVE'
   | 'NO_REVIEW_DUE'
-  | 'COMMENT_REQUIRED';
+  | 'COMMENT_REQUIRED'
+  | 'ALREADY_OPEN'
+  | 'IDENTITY_UNRESOLVED'
+  | 'RESERVED_LOGIN'
+  | 'RATE_LIMITED';
 
 export type Decision =
   | { kind: 'transition'; request: AccessRequest; effects: Effect[] }

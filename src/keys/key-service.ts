@@ -1,4 +1,4 @@
-import { AUDIT_EVENT_TYPES as A } from '../audit/audit-event-types';
+import { AUDIT_EVENT_TYPES as A } from '../engine/audit-event-types';
 import type { RedisAuditLog } from '../audit/redis-audit-log';
 import { parseSshPublicKey } from '../ca/ssh/ssh-public-key';
 import { parseX509PublicKeyInput } from '../ca/x509/x509-public-key';

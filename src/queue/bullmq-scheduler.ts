@@ -33,6 +33,14 @@ export class BullmqScheduler implements Scheduler {
     });
   }
 
+  async closeExtensions(request: AccessRequest): Promise<void> {
+    await this.timers.add(
+      'close-extensions',
+      { requestId: request.id },
+      { jobId: jobIds.closeExtensions(request.id), attempts: 10, backoff: { type: 'exponential', delay: 500 } },
+    );
+  }
+
   async revokeCertificate(request: AccessRequest): Promise<void> {
     await this.certificates.add(
       'revoke',

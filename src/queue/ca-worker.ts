@@ -2,7 +2,7 @@ import { DelayedError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from '../log/logger';
 import type { RequestService } from '../requests/request-service';
 import type { CertificateJobs } from './certificate-jobs';
-import { IssueJobData, RevokeJobData, TimerJobData } from './job-data';
+import { CloseExtensionsJobData, IssueJobData, RevokeJobData, TimerJobData } from './job-data';
 import { bullPrefix, CERTIFICATES_QUEUE, TIMERS_QUEUE } from './queue-names';
 import type { Reconciler } from './reconciler';
 
@@ -65,6 +65,7 @@ export class CaWorker {
       TIMERS_QUEUE,
       async (job: Job) => {
         if (job.name === 'reconcile') return reconciler.run();
+        if (job.name === 'close-extensions') return service.closeExtensions(CloseExtensionsJobData.parse(job.data).requestId);
         const data = TimerJobData.parse(job.data);
         const result = await service.handleTimer(data.requestId, data.timer, data.stage, data.n);
         return { status: result.status };

@@ -4,7 +4,9 @@ import type { CaMaterial } from '../ca/ca-directory';
 import type { CaPublisher } from '../ca/ca-publisher';
 import type { CertificateSigner } from '../ca/certificate-signer';
 import type { PublishedCaStore } from '../ca/published-ca-store';
+import type { RedisAuditLog } from '../audit/redis-audit-log';
 import type { Policy } from '../config/policy';
+import { AUDIT_EVENT_TYPES as A } from '../engine/audit-event-types';
 import type { AccessRequest } from '../engine/types';
 import { AccessBotError } from '../errors/access-bot-error';
 import type { Logger } from '../log/logger';
@@ -12,6 +14,7 @@ import type { KeyRegistry } from '../requests/ports';
 import type { RequestService } from '../requests/request-service';
 import type { RedisKeys } from '../store/redis-keys';
 import type { RedisRequestStore } from '../store/redis-request-store';
+import type { GrantVerifier } from './grant-verifier';
 
 export interface CertificateJobsDeps {
   redis: Redis;
@@ -24,6 +27,9 @@ export interface CertificateJobsDeps {
   signer: CertificateSigner;
   publisher: CaPublisher;
   published: PublishedCaStore;
+  /** Re-checks every approved record against the worker's own policy before signing. */
+  verifier: GrantVerifier;
+  audit: Pick<RedisAuditLog, 'append'>;
   logger: Logger;
   clock?: () => number;
 }
@@ -68,12 +74,25 @@ export class CertificateJobs {
     const key = request.keyFingerprint ? await this.deps.keyRegistry.get(request.requester.id, request.keyFingerprint) : undefined;
     if (!key) return fail(`the public key ${request.keyFingerprint ?? '(none)'} is no longer registered`);
 
+    // The worker trusts no record for being marked approved: it re-derives that the policy it
+    // loaded itself allows this grant. A refusal is final and audited.
+    const check = await this.deps.verifier.verify(request);
+    if (!check.ok) {
+      await this.deps.audit.append(
+        [{ type: A.issuanceRefused, actor: { id: 'system', via: 'system' }, requestId, data: { reason: check.reason, resource: request.resource } }],
+        this.clock(),
+      );
+      this.deps.logger.warn({ requestId, reason: check.reason }, 'refused to sign: the record does not satisfy the policy');
+      return fail(`The worker refused to sign: ${check.reason}.`);
+    }
+
     let certificate;
     try {
       certificate = await this.deps.signer.sign({
         request,
         resource,
         key,
+        subject: check.subject,
         ca: this.deps.ca(),
         sshSerial: async () => BigInt(await this.deps.redis.incr(this.deps.keys.serialCounter)),
         now: this.clock(),

@@ -7,6 +7,7 @@ export const IssueJobData = z.object({
   warned: z.boolean().optional(),
 });
 export const RevokeJobData = z.object({ requestId: z.string().min(1).max(64) });
+export const CloseExtensionsJobData = z.object({ requestId: z.string().min(1).max(64) });
 export const TimerJobData = z.object({
   requestId: z.string().min(1).max(64),
   timer: z.enum(['stage_timeout', 'reminder', 'pending_ttl', 'expiry', 'expiry_warning']),

@@ -13,5 +13,6 @@ export function bullPrefix(redisPrefix: string): string {
 export const jobIds = {
   issue: (requestId: string) => `issue-${requestId}`,
   revoke: (requestId: string) => `revoke-${requestId}`,
+  closeExtensions: (requestId: string) => `close-extensions-${requestId}`,
   timer: (timer: string, requestId: string, stage = 0, n = 0) => `${timer}-${requestId}-${stage}-${n}`,
 };

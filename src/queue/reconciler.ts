@@ -16,6 +16,10 @@ export interface ReconcileReport {
   expired: number;
   timedOut: number;
   escalated: number;
+  /** Extensions closed because the grant they extend was closed (the cascade's backstop). */
+  extensionsClosed: number;
+  /** Counts of rate-limited refusals written to the audit log. */
+  refusalCountsReported: number;
 }
 
 /**
@@ -36,7 +40,7 @@ export class Reconciler {
 
   async run(): Promise<ReconcileReport> {
     const now = this.clock();
-    const report: ReconcileReport = { issuanceEnqueued: 0, expired: 0, timedOut: 0, escalated: 0 };
+    const report: ReconcileReport = { issuanceEnqueued: 0, expired: 0, timedOut: 0, escalated: 0, extensionsClosed: 0, refusalCountsReported: 0 };
 
     for (const request of await this.store.listByState('approved', 5000)) {
       if (request.expiresAt !== undefined && request.expiresAt <= now) continue;
@@ -49,6 +53,19 @@ export class Reconciler {
       const r = await this.service.handleTimer(request.id, 'expiry');
       if (r.status === 'ok') report.expired++;
     }
+
+    // An extension outlives a revoked grant only if the cascade was lost (a crash between the
+    // revocation and its queued job): close it here. Live grants and pending extensions both.
+    const extensions = [
+      ...(await this.store.listActiveEndingBy(Number.MAX_SAFE_INTEGER, 5000)),
+      ...(await this.store.listByState('pending', 5000)),
+    ].filter((r) => r.extension !== undefined);
+    for (const request of extensions) {
+      const parent = await this.store.get(request.extension!.of);
+      if (!parent || parent.state === 'pending' || parent.state === 'approved' || parent.state === 'issued') continue;
+      if ((await this.service.closeExtensions(parent.id)).status === 'ok') report.extensionsClosed++;
+    }
+    report.refusalCountsReported = await this.service.flushSuppressedRefusals();
 
     const policy = this.policy();
     for (const request of await this.store.listByState('pending', 5000)) {
@@ -63,7 +80,7 @@ export class Reconciler {
         if ((await this.service.handleTimer(request.id, 'stage_timeout', request.stage)).status === 'ok') report.escalated++;
       }
     }
-    if (report.issuanceEnqueued + report.expired + report.timedOut + report.escalated > 0) this.logger.info(report, 'reconciled');
+    if (Object.values(report).some((n) => n > 0)) this.logger.info(report, 'reconciled');
     return report;
   }
 }

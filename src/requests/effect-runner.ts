@@ -1,4 +1,4 @@
-import { AUDIT_EVENT_TYPES } from '../audit/audit-event-types';
+import { AUDIT_EVENT_TYPES } from '../engine/audit-event-types';
 import type { RedisAuditLog } from '../audit/redis-audit-log';
 import type { AccessRequest, Effect } from '../engine/types';
 import type { Logger } from '../log/logger';
@@ -19,7 +19,8 @@ export class EffectRunner {
   ) {}
 
   async run(request: AccessRequest, effects: Effect[]): Promise<void> {
-    const isDurable = (e: Effect) => e.type === 'enqueue_issuance' || e.type === 'schedule' || e.type === 'revoke_certificate';
+    const isDurable = (e: Effect) =>
+      e.type === 'enqueue_issuance' || e.type === 'schedule' || e.type === 'revoke_certificate' || e.type === 'close_extensions';
     const durable = effects.filter(isDurable);
     const messages = effects.filter((e) => !isDurable(e) && e.type !== 'audit');
     for (const effect of durable) await this.attempt(request, effect);
@@ -58,6 +59,8 @@ export class EffectRunner {
         return this.scheduler.schedule(request, effect.timer, effect.at, effect.stage, effect.n);
       case 'revoke_certificate':
         return this.scheduler.revokeCertificate(request);
+      case 'close_extensions':
+        return this.scheduler.closeExtensions(request);
       case 'notify_approvers':
         return this.notifier.approvers(request, effect.stage, effect.reason);
       case 'update_approval_messages':

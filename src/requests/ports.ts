@@ -1,5 +1,5 @@
 import type { Approvers } from '../config/workflow-schema';
-import type { AccessRequest, Actor, RequesterNotice, TimerKind } from '../engine/types';
+import type { AccessRequest, Actor, AuditInput, RequesterNotice, TimerKind } from '../engine/types';
 
 /** Who people are: Slack in production, flags on the CLI. */
 export interface Directory {
@@ -33,6 +33,8 @@ export interface Scheduler {
   enqueueIssuance(request: AccessRequest): Promise<void>;
   schedule(request: AccessRequest, timer: TimerKind, at: number, stage?: number, n?: number): Promise<void>;
   revokeCertificate(request: AccessRequest): Promise<void>;
+  /** Closes the open extension of a grant that was just closed (see the engine's `parent_closed`). */
+  closeExtensions(request: AccessRequest): Promise<void>;
 }
 
 export interface RegisteredKey {
@@ -51,4 +53,45 @@ export interface RegisteredKey {
 export interface KeyRegistry {
   latest(userId: string, kind: 'ssh' | 'x509'): Promise<RegisteredKey | undefined>;
   get(userId: string, fingerprint: string): Promise<RegisteredKey | undefined>;
+}
+
+export type CommitOutcome =
+  | { ok: true; request: AccessRequest; auditSeq: number }
+  /** Lost a race: the stored version moved on. */
+  | { ok: false; currentVersion: number }
+  /** The slot the request needs (one open request per person and resource) is held by another request. */
+  | { ok: false; slotHeldBy: string };
+
+/** Request records: compare-and-set commits with their audit events (Redis in production). */
+export interface RequestStore {
+  get(id: string): Promise<AccessRequest | undefined>;
+  commit(previous: AccessRequest | undefined, next: AccessRequest, audit: AuditInput[], now: number): Promise<CommitOutcome>;
+  /** The person's open request for the resource: through the workflow, or (`breakGlass`) a break-glass grant. */
+  openRequestFor(userId: string, resource: string, breakGlass: boolean): Promise<AccessRequest | undefined>;
+  /** The grant's open extension, if it has one. */
+  openExtensionOf(parentId: string): Promise<AccessRequest | undefined>;
+}
+
+/** The audit log, for events that belong to no state change. */
+export interface AuditAppender {
+  append(inputs: AuditInput[], now: number): Promise<number>;
+}
+
+export interface RateLimitResult {
+  allowed: boolean;
+  /** Hits in the current window, this one included. */
+  count: number;
+  /** How long until the window ends, when not allowed. */
+  retryAfterMs: number;
+  windowTtlMs: number;
+}
+
+/** Per-person limits shared by every replica (Redis in production). */
+export interface RateLimiter {
+  take(bucket: string, subject: string, limit: number, windowMs: number, now: number): Promise<RateLimitResult>;
+  /** Counts one refusal that was not written to the audit log; returns the count so far. */
+  countSuppressed(subject: string, now: number): Promise<number>;
+  /** The count of suppressed refusals (and since when), cleared, so one replica reports it. */
+  takeSuppressed(subject: string): Promise<{ count: number; since: number } | undefined>;
+  suppressedSubjects(): Promise<{ subject: string; since: number }[]>;
 }

@@ -1,4 +1,4 @@
-import { AUDIT_EVENT_TYPES as A } from '../audit/audit-event-types';
+import { AUDIT_EVENT_TYPES as A } from '../engine/audit-event-types';
 import type { RedisAuditLog } from '../audit/redis-audit-log';
 import type { Policy } from '../config/policy';
 import { decide } from '../engine/request-machine';
@@ -17,10 +17,9 @@ import {
   type TimerKind,
 } from '../engine/types';
 import type { Logger } from '../log/logger';
-import type { RedisRequestStore } from '../store/redis-request-store';
 import type { EffectRunner } from './effect-runner';
 import { TransitionConflictError } from './errors/transition-conflict-error';
-import type { Directory, KeyRegistry, OnCall } from './ports';
+import type { AuditAppender, Directory, KeyRegistry, OnCall, RateLimiter, RequestStore } from './ports';
 import { newRequestId } from './request-id';
 
 export type ServiceResult =
@@ -43,11 +42,29 @@ export interface SubmitInput {
   via: Channel;
   /** Admin issuing for someone else from the CLI (skips the workflow; audited). */
   adminIssueFor?: Person;
+  /**
+   * Attests an admin-issued request before it is committed (the CLI derives the key from the CA
+   * directory); the worker signs no admin-issued record without it.
+   */
+  attestAdminIssue?: (request: AccessRequest) => string;
 }
 
+/** How many requests a person may make, and how many of their refusals are written one by one, per window. */
+export interface PersonLimits {
+  requests: { limit: number; windowMs: number };
+  refusals: { limit: number; windowMs: number };
+}
+
+export const DEFAULT_PERSON_LIMITS: PersonLimits = {
+  requests: { limit: 10, windowMs: 60_000 },
+  refusals: { limit: 20, windowMs: 60_000 },
+};
+
 export interface RequestServiceDeps {
-  store: RedisRequestStore;
-  audit: RedisAuditLog;
+  store: RequestStore;
+  audit: AuditAppender;
+  rateLimiter?: RateLimiter;
+  limits?: PersonLimits;
   policy: () => Policy;
   directory: Directory;
   oncall: OnCall;
@@ -96,8 +113,12 @@ export class RequestService {
     const requester: Person = input.adminIssueFor ?? {
       id: actor.id,
       ...(actor.email ? { email: actor.email } : {}),
+      ...(actor.emailVerified ? { emailVerified: true } : {}),
       ...(actor.name ? { name: actor.name } : {}),
     };
+
+    const limited = await this.requestRateLimited(actor, input);
+    if (limited) return limited;
 
     let keyFingerprint = input.keyFingerprint;
     if (resource && keyFingerprint === undefined) {
@@ -127,13 +148,104 @@ export class RequestService {
       ...(input.adminIssueFor ? { adminIssue: true } : {}),
     };
 
-    const ctx = await this.context(undefined, event, actor);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const result = await this.decideAndCommit(undefined, event, ctx);
+      // Re-read on every attempt: a lost race for the person's slot means another request of theirs
+      // was just committed, and the engine then refuses this one, pointing at it.
+      const ctx = await this.context(undefined, event, actor);
+      const result = await this.decideAndCommit(undefined, event, ctx, input.attestAdminIssue);
       if (result !== 'conflict') return result;
       event.id = this.newId();
     }
     throw new TransitionConflictError(event.id);
+  }
+
+  /**
+   * The grant `parentId` was closed: its open extension follows (cancelled while pending, revoked
+   * when live unless the grant just ran out). Idempotent; the chain continues through the
+   * extension's own `close_extensions` effect.
+   */
+  async closeExtensions(parentId: string): Promise<ServiceResult> {
+    const parent = await this.deps.store.get(parentId);
+    if (!parent) return { status: 'noop', message: `request ${parentId} does not exist` };
+    const child = await this.deps.store.openExtensionOf(parentId);
+    if (!child) return { status: 'noop', message: 'no open extension', request: parent };
+    return this.act(child.id, 'system', { type: 'parent_closed', parent });
+  }
+
+  /**
+   * A person's requests per window. Refused beyond it (and the refusal is itself subject to the
+   * refusal limit), so a script or a stuck key cannot flood approvers with DMs.
+   */
+  private async requestRateLimited(actor: Actor, input: SubmitInput): Promise<ServiceResult | undefined> {
+    const limiter = this.deps.rateLimiter;
+    if (!limiter || actor.id.startsWith(CLI_ACTOR_PREFIX)) return undefined;
+    const { limit, windowMs } = this.limits.requests;
+    const taken = await limiter.take('requests', actor.id, limit, windowMs, this.clock());
+    if (taken.allowed) return undefined;
+    const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
+    const message = `You have made ${limit} requests in the last ${Math.round(windowMs / 1000)} s, the most allowed. Try again in ${seconds} s.`;
+    await this.appendRefusal(actor.id, [
+      {
+        type: A.requestRefused,
+        actor: { id: actor.id, via: input.via },
+        data: { code: 'RATE_LIMITED', message, resource: input.resource, requester: actor.id },
+      },
+    ]);
+    return { status: 'refused', code: 'RATE_LIMITED', message };
+  }
+
+  private get limits(): PersonLimits {
+    return this.deps.limits ?? DEFAULT_PERSON_LIMITS;
+  }
+
+  /**
+   * Writes a refusal's audit events, unless the person is past their refusal limit for the window:
+   * then it is counted, and the count is written once (here, when they are next within the limit,
+   * or by the reconciler's `flushSuppressedRefusals`). The first refusal over the limit says so.
+   */
+  private async appendRefusal(actorId: string, events: AuditInput[]): Promise<void> {
+    const limiter = this.deps.rateLimiter;
+    const now = this.clock();
+    if (!limiter || actorId === 'system' || actorId.startsWith(CLI_ACTOR_PREFIX)) {
+      await this.deps.audit.append(events, now);
+      return;
+    }
+    const { limit, windowMs } = this.limits.refusals;
+    const taken = await limiter.take('refusals', actorId, limit, windowMs, now);
+    if (taken.allowed) {
+      const earlier = await limiter.takeSuppressed(actorId);
+      await this.deps.audit.append([...(earlier ? [suppressedEvent(actorId, earlier, now)] : []), ...events], now);
+      return;
+    }
+    const count = await limiter.countSuppressed(actorId, now);
+    if (count === 1) {
+      await this.deps.audit.append(
+        [
+          {
+            type: A.refusalsSuppressed,
+            actor: { id: actorId, via: 'system' },
+            data: { started: true, limit, windowMs, message: `More than ${limit} refusals in a window: further refusals of ${actorId} are counted, then reported as one event.` },
+          },
+        ],
+        now,
+      );
+    }
+  }
+
+  /** Reports counted refusals whose window has passed (run by the reconciler, so a burst that then stops is still reported). */
+  async flushSuppressedRefusals(): Promise<number> {
+    const limiter = this.deps.rateLimiter;
+    if (!limiter) return 0;
+    const now = this.clock();
+    let flushed = 0;
+    for (const { subject, since } of await limiter.suppressedSubjects()) {
+      if (now - since < this.limits.refusals.windowMs) continue;
+      const taken = await limiter.takeSuppressed(subject);
+      if (!taken) continue;
+      await this.deps.audit.append([suppressedEvent(subject, taken, now)], now);
+      flushed++;
+    }
+    return flushed;
   }
 
   review(requestId: string, actorId: string, decision: 'approve' | 'deny', via: Channel, comment?: string) {
@@ -214,15 +326,18 @@ export class RequestService {
     current: AccessRequest | undefined,
     event: RequestEvent,
     ctx: DecisionContext,
+    attestAdminIssue?: (request: AccessRequest) => string,
   ): Promise<ServiceResult | 'conflict'> {
     const now = this.clock();
     const decision = decide(current, event, { ...ctx, now });
     if (decision.kind === 'noop') return { status: 'noop', message: decision.reason, ...(current ? { request: current } : {}) };
     if (decision.kind === 'refused') {
-      await this.deps.audit.append(auditsOf(decision.effects), now);
+      await this.appendRefusal(ctx.actor.id, auditsOf(decision.effects));
       return { status: 'refused', code: decision.code, message: decision.message, ...(current ? { request: current } : {}) };
     }
-    const committed = await this.deps.store.commit(current, decision.request, auditsOf(decision.effects), now);
+    let next = decision.request;
+    if (next.adminIssued && !current && attestAdminIssue) next = { ...next, adminIssued: { ...next.adminIssued, attestation: attestAdminIssue(next) } };
+    const committed = await this.deps.store.commit(current, next, auditsOf(decision.effects), now);
     if (!committed.ok) return 'conflict';
     await this.deps.effects.run(committed.request, decision.effects);
     return { status: 'ok', request: committed.request };
@@ -230,10 +345,7 @@ export class RequestService {
 
   private async notFound(requestId: string, actor: Actor, via: Channel, type: string): Promise<ServiceResult> {
     const message = `There is no request with id ${requestId}.`;
-    await this.deps.audit.append(
-      [{ type, actor: { id: actor.id, via }, requestId, data: { code: 'REQUEST_NOT_FOUND', message } }],
-      this.clock(),
-    );
+    await this.appendRefusal(actor.id, [{ type, actor: { id: actor.id, via }, requestId, data: { code: 'REQUEST_NOT_FOUND', message } }]);
     return { status: 'refused', code: 'REQUEST_NOT_FOUND', message };
   }
 
@@ -265,6 +377,21 @@ export class RequestService {
     );
     ctx.approversByStage = approversByStage;
 
+    if (event.type === 'submit' && !event.adminIssue) {
+      const requesterId = event.requester.id;
+      if (event.extensionOf) {
+        const open = await this.deps.store.openExtensionOf(event.extensionOf.id);
+        if (open) ctx.openExtension = open;
+      } else {
+        const open = await this.deps.store.openRequestFor(requesterId, event.resource, event.breakGlass === true);
+        if (open) ctx.openForResource = open;
+      }
+    }
+    if (current?.extension && current.state === 'pending' && event.type === 'review') {
+      const parent = await this.deps.store.get(current.extension.of);
+      if (parent) ctx.extensionParent = parent;
+    }
+
     if (event.type === 'submit' && event.breakGlass && workflow.break_glass && this.deps.oncall.enabled) {
       const services = workflow.break_glass.pagerduty_services;
       const [oncallServices, activeIncidents] = await Promise.all([
@@ -280,4 +407,17 @@ export class RequestService {
 
 function auditsOf(effects: Effect[]): AuditInput[] {
   return effects.flatMap((e) => (e.type === 'audit' ? [e.event] : []));
+}
+
+function suppressedEvent(actorId: string, taken: { count: number; since: number }, now: number): AuditInput {
+  return {
+    type: A.refusalsSuppressed,
+    actor: { id: actorId, via: 'system' },
+    data: {
+      count: taken.count,
+      since: new Date(taken.since).toISOString(),
+      until: new Date(now).toISOString(),
+      message: `${taken.count} refusal${taken.count === 1 ? '' : 's'} of ${actorId} beyond the rate limit were counted, not written one by one.`,
+    },
+  };
 }

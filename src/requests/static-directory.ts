@@ -1,4 +1,5 @@
 import type { Approvers } from '../config/workflow-schema';
+import { matchesGroup } from '../engine/people';
 import type { Actor } from '../engine/types';
 import type { Directory } from './ports';
 
@@ -10,8 +11,9 @@ import type { Directory } from './ports';
 export class StaticDirectory implements Directory {
   private readonly people = new Map<string, Actor>();
 
+  /** The people come from an operator (CLI flags, a test): their emails count as confirmed unless said otherwise. */
   constructor(people: Actor[] = []) {
-    for (const p of people) this.people.set(p.id, p);
+    for (const p of people) this.people.set(p.id, { ...p, ...(p.email && p.emailVerified === undefined ? { emailVerified: true } : {}) });
   }
 
   async actor(userId: string): Promise<Actor> {
@@ -24,8 +26,7 @@ export class StaticDirectory implements Directory {
       if (!ref.includes('@')) ids.add(ref);
       else for (const p of this.people.values()) if (p.email?.toLowerCase() === ref.toLowerCase()) ids.add(p.id);
     }
-    const groups = new Set((approvers.slack_groups ?? []).map((g) => g.toLowerCase()));
-    for (const p of this.people.values()) if (p.groups.some((g) => groups.has(g.toLowerCase()))) ids.add(p.id);
+    for (const p of this.people.values()) if ((approvers.slack_groups ?? []).some((g) => matchesGroup(p, g))) ids.add(p.id);
     return [...ids];
   }
 }

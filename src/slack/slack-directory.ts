@@ -19,6 +19,7 @@ const UserSchema = z.object({
   deleted: z.boolean().optional(),
   is_bot: z.boolean().optional(),
   is_restricted: z.boolean().optional(),
+  is_email_confirmed: z.boolean().optional(),
   is_ultra_restricted: z.boolean().optional(),
   profile: z
     .object({
@@ -98,11 +99,20 @@ export class SlackDirectory implements Directory {
     const email = user.profile?.email;
     const name = user.profile?.display_name || user.profile?.real_name || user.real_name || user.name;
     const guest = user.is_restricted === true || user.is_ultra_restricted === true;
-    const base: SlackActor = { id: user.id, groups: [], ...(email ? { email } : {}), ...(name ? { name } : {}), ...(guest ? { guest } : {}) };
+    const base: SlackActor = {
+      id: user.id,
+      groups: [],
+      ...(email ? { email } : {}),
+      // Only Slack's own confirmation makes an email an identity (login names, approver matching).
+      ...(email && user.is_email_confirmed === true ? { emailVerified: true } : {}),
+      ...(name ? { name } : {}),
+      ...(guest ? { guest } : {}),
+    };
     if (user.deleted) return { ...base, inactive: 'deleted' };
     if (user.is_bot) return { ...base, inactive: 'bot' };
     const groups = (await this.usergroups()).filter((g) => g.users.includes(user.id));
-    return { ...base, groups: groups.flatMap((g) => (g.handle ? [g.id, g.handle] : [g.id])) };
+    // Ids exactly as Slack gives them, handles in lowercase: a handle can then never look like an id.
+    return { ...base, groups: groups.flatMap((g) => (g.handle ? [g.id, g.handle.toLowerCase()] : [g.id])) };
   }
 
   async resolveApprovers(approvers: Approvers): Promise<string[]> {
@@ -151,6 +161,10 @@ export class SlackDirectory implements Directory {
     }
     if (user.deleted || user.is_bot) {
       this.logger.warn({ email, userId: user.id }, 'the Slack user with this email is deactivated or a bot; not an approver');
+      return undefined;
+    }
+    if (user.is_email_confirmed === false) {
+      this.logger.warn({ email, userId: user.id }, 'the Slack user with this email has not confirmed it; not taken as that person');
       return undefined;
     }
     return user.id;

@@ -2,7 +2,7 @@ import type { App } from '@slack/bolt';
 import type { AppContext } from '../app/app-context';
 import type { HttpMount } from '../app/bot-process';
 import type { SlackSettings } from '../config/env';
-import { AUDIT_EVENT_TYPES } from '../audit/audit-event-types';
+import { AUDIT_EVENT_TYPES } from '../engine/audit-event-types';
 import { RateLimitedAudit } from '../audit/rate-limited-audit';
 import type { HttpServer } from '../http/http-server';
 import type { Logger } from '../log/logger';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../app/app-context';
-import { AUDIT_EVENT_TYPES } from '../audit/audit-event-types';
+import { AUDIT_EVENT_TYPES } from '../engine/audit-event-types';
 import type { RedisAuditLog } from '../audit/redis-audit-log';
 import type { Policy, Resource, Workflow } from '../config/policy';
 import type { AccessRequest, RequesterNotice } from '../engine/types';

@@ -10,7 +10,22 @@ export class RedisKeys {
   }
 
   request(id: string): string {
-    return `${this.base}:req:${id}`;
+    return `${this.requestPrefix}${id}`;
+  }
+  get requestPrefix(): string {
+    return `${this.base}:req:`;
+  }
+  /** The one open request a person may have for a resource (through the normal workflow). */
+  resourceSlot(userId: string, resource: string): string {
+    return `${this.base}:slot:res:${userId}:${resource}`;
+  }
+  /** The one open break-glass grant a person may have for a resource. */
+  breakGlassSlot(userId: string, resource: string): string {
+    return `${this.base}:slot:bg:${userId}:${resource}`;
+  }
+  /** The one open extension a grant may have: extend the extension, not the grant, to go further. */
+  extensionSlot(parentId: string): string {
+    return `${this.base}:slot:ext:${parentId}`;
   }
   stateIndex(state: string): string {
     return `${this.base}:idx:state:${state}`;
@@ -43,6 +58,17 @@ export class RedisKeys {
   }
   get revokedSerials(): string {
     return `${this.base}:ca:revoked`;
+  }
+  /** A fixed-window counter of one kind (`requests`, `refusals`) for one person. */
+  rateLimit(bucket: string, subject: string, window: number): string {
+    return `${this.base}:rl:${bucket}:${subject}:${window}`;
+  }
+  /** Refusals not written to the audit log because of the rate limit, per person, until reported. */
+  get suppressedCount(): string {
+    return `${this.base}:rl:suppressed:count`;
+  }
+  get suppressedSince(): string {
+    return `${this.base}:rl:suppressed:since`;
   }
   /** Dedupe of webhook deliveries and Slack retries. */
   delivery(source: string, id: string): string {

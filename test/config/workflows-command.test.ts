@@ -1,3 +1,4 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,7 +22,7 @@ describe('access-bot workflows check', () => {
     const io = captureIo(ROOT);
     expect(await main(['workflows', 'check'], io)).toBe(0);
     const { hash } = await loadPolicy(path.join(ROOT, 'workflows'));
-    expect(io.out()).toBe(`ok: 6 resources, 4 workflows in 5 files (sha256 ${hash})\n`);
+    expect(io.out()).toBe(`ok: 6 resources, 4 workflows in 6 files (sha256 ${hash})\n`);
     expect(io.err()).toBe('');
   });
 
@@ -52,6 +53,7 @@ describe('access-bot workflows check', () => {
       files: [
         'workflows/admins.yaml',
         'workflows/break-glass.yaml',
+        'workflows/identities.yaml',
         'workflows/kubernetes.yaml',
         'workflows/production-database.yaml',
         'workflows/staging.yaml',
@@ -59,6 +61,7 @@ describe('access-bot workflows check', () => {
       resources: 6,
       workflows: 4,
       sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      warnings: [],
     });
   });
 
@@ -138,7 +141,7 @@ describe('access-bot workflows schema', () => {
       properties: Record<string, unknown>;
     };
     expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
-    expect(Object.keys(schema.properties)).toEqual(['admins', 'resources', 'workflows']);
+    expect(Object.keys(schema.properties)).toEqual(['admins', 'resources', 'workflows', 'identities', 'allowed_email_domains', 'reserved_logins']);
     expect(schema.additionalProperties).toBe(false);
     expect(io.out()).toBe('wrote schema.json\n');
   });
@@ -161,5 +164,38 @@ describe('access-bot workflows schema', () => {
     const io = captureIo(scratch);
     expect(await main(['workflows', 'schema', '--out', 'file/schema.json'], io)).toBe(3);
     expect(io.err()).toContain('cannot write file/schema.json');
+  });
+});
+
+describe('workflows check warns about group handles that look like ids', () => {
+  it('a lowercase id-shaped handle is a warning naming the id it probably meant; the files still load', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'wf-warn-'));
+    writeFileSync(
+      path.join(dir, 'w.yaml'),
+      [
+        'admins:',
+        '  slack_groups: [s04t8kq1n2p]',
+        'resources:',
+        '  box: { description: b, workflow: w, duration: { default: 1h, max: 1h }, ssh: { principals: [deploy] } }',
+        'workflows:',
+        '  w:',
+        '    requesters: { slack_groups: [backend-engineers] }',
+        '    stages: [{ name: s, approvers: { slack_groups: [S04T8KQ1N2P] } }]',
+        '',
+      ].join('\n'),
+    );
+    const io = captureIo(dir);
+    expect(await main(['workflows', 'check', dir], io)).toBe(0);
+    expect(io.out()).toMatch(/^warning: .*w\.yaml:2:\d+ admins\.slack_groups\.0: "s04t8kq1n2p" looks like a user group id, but ids are uppercase \(S04T8KQ1N2P\)/m);
+    expect(io.out()).toMatch(/ok: 1 resource, 1 workflow in 1 file .*1 warning/);
+  });
+
+  it('two people mapped to one login is a problem', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'wf-ident-'));
+    writeFileSync(path.join(dir, 'a.yaml'), 'identities:\n  U0AAAAAAA1: jdoe\n');
+    writeFileSync(path.join(dir, 'b.yaml'), 'identities:\n  U0BBBBBBB2: jdoe\n');
+    const io = captureIo(dir);
+    expect(await main(['workflows', 'check', dir], io)).toBe(1);
+    expect(io.out()).toMatch(/b\.yaml:2:3 identities\.U0BBBBBBB2: login "jdoe" is also given to U0AAAAAAA1 at .*a\.yaml:2:3/);
   });
 });

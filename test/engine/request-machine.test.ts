@@ -15,8 +15,8 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 const policy = samplePolicy();
 
-const alice: Actor = { id: 'UALICE', email: 'alice@example.com', groups: ['engineers', 'staging-team'] };
-const bob: Actor = { id: 'UBOB', email: 'bob@example.com', groups: ['engineers'] };
+const alice: Actor = { id: 'UALICE', email: 'alice@example.com', emailVerified: true, groups: ['engineers', 'staging-team'] };
+const bob: Actor = { id: 'UBOB', email: 'bob@example.com', emailVerified: true, groups: ['engineers'] };
 const lead: Actor = { id: 'ULEAD1', email: 'lead@example.com', groups: ['db-leads'] };
 const sec1: Actor = { id: 'USEC1', groups: ['security'] };
 const sec2: Actor = { id: 'USEC2', groups: [] };
@@ -38,7 +38,7 @@ function submitEvent(actor: Actor, overrides: Partial<Extract<RequestEvent, { ty
     reason: 'INC-42 replica lag',
     ticket: 'OPS-7',
     keyFingerprint: 'SHA256:abc',
-    requester: { id: actor.id, ...(actor.email ? { email: actor.email } : {}) },
+    requester: { id: actor.id, ...(actor.email ? { email: actor.email, emailVerified: true } : {}) },
     via: 'slack',
     ...overrides,
   };
@@ -191,14 +191,143 @@ describe('submit: outcomes', () => {
 
   it('an admin can issue outside the workflow, flagged and audited', () => {
     const d = transition(
-      decide(undefined, submitEvent(admin, { adminIssue: true, requester: { id: 'UBOB' }, durationMs: HOUR }), ctx(admin)),
+      decide(
+        undefined,
+        submitEvent(admin, { adminIssue: true, requester: { id: 'UBOB', email: 'bob@example.com', emailVerified: true }, durationMs: HOUR }),
+        ctx(admin),
+      ),
     );
     expect(d.request).toMatchObject({ state: 'approved', adminIssued: { by: 'UADMIN' }, requester: { id: 'UBOB' } });
     expect(audits(d.effects)).toEqual(['request.created', 'request.approved']);
   });
 });
 
+describe('one open request per person and resource', () => {
+  it('a second request while one is pending points at it', () => {
+    const open = pendingProdDb();
+    const d = decide(undefined, submitEvent(alice, { id: 'req-2' }), ctx(alice, { openForResource: open }));
+    expect(d).toMatchObject({ kind: 'refused', code: 'ALREADY_OPEN', message: expect.stringMatching(/already have a pending request for prod-db \(req-1\).*\/access cancel req-1/) });
+    if (d.kind === 'refused') expect(d.effects[0]).toMatchObject({ event: { type: 'request.refused', data: { code: 'ALREADY_OPEN', open: 'req-1' } } });
+  });
+
+  it('a request for a resource already held offers extend instead', () => {
+    const grant = issuedProdDb();
+    const d = decide(undefined, submitEvent(alice, { id: 'req-2' }), ctx(alice, { openForResource: grant, now: grant.expiresAt! - 30 * MIN }));
+    expect(d).toMatchObject({ kind: 'refused', code: 'ALREADY_OPEN', message: expect.stringMatching(/already have access to prod-db.*for another 30m.*\/access extend req-1 <duration>/) });
+  });
+});
+
+describe('login names and certificate subjects come from identity the requester cannot edit', () => {
+  const identityPolicy = (extra: Record<string, unknown> = {}) =>
+    policyFrom({
+      allowed_email_domains: ['example.com'],
+      resources: {
+        box: { description: 'b', workflow: 'w', duration: { default: '1h', max: '1h' }, ssh: { principals: ['{{user.username}}', 'deploy'] } },
+        rootbox: { description: 'r', workflow: 'w', duration: { default: '1h', max: '1h' }, ssh: { principals: ['root'] } },
+        kube: { description: 'k', workflow: 'w', duration: { default: '1h', max: '1h' }, x509: { groups: ['devs'] } },
+      },
+      workflows: { w: { requesters: { everyone: true }, reason: { required: false }, stages: [{ name: 's', approvers: { users: ['ULEAD1'] } }] } },
+      ...extra,
+    });
+  const submitAs = (person: Actor, resource: string, policyUsed = identityPolicy()) =>
+    decide(
+      undefined,
+      submitEvent(person, { resource, ticket: undefined, requester: { id: person.id, ...(person.email ? { email: person.email } : {}), ...(person.emailVerified ? { emailVerified: true } : {}) } }),
+      { now: T0, policy: policyUsed, actor: person },
+    );
+
+  it('an email set to root@… never becomes the principal root (the attack: a user edits their Slack email)', () => {
+    const mallory: Actor = { id: 'UMAL', email: 'root@example.com', emailVerified: true, groups: [] };
+    expect(submitAs(mallory, 'box')).toMatchObject({ kind: 'refused', code: 'RESERVED_LOGIN', message: expect.stringMatching(/"root", a reserved system name/) });
+    // admins' own additions count too
+    const oracle: Actor = { ...mallory, id: 'UORA', email: 'oracle@example.com' };
+    expect(submitAs(oracle, 'box', identityPolicy({ reserved_logins: ['oracle'] }))).toMatchObject({ kind: 'refused', code: 'RESERVED_LOGIN' });
+  });
+
+  it('an email outside the allowed domains, or not confirmed by Slack, names nothing', () => {
+    const outsider: Actor = { id: 'UOUT', email: 'jane@evil.example', emailVerified: true, groups: [] };
+    expect(submitAs(outsider, 'box')).toMatchObject({ kind: 'refused', code: 'IDENTITY_UNRESOLVED', message: expect.stringMatching(/evil\.example cannot name logins.*allowed: example\.com/) });
+    const unconfirmed: Actor = { id: 'UUNC', email: 'jane@example.com', groups: [] };
+    expect(submitAs(unconfirmed, 'box')).toMatchObject({ kind: 'refused', code: 'IDENTITY_UNRESOLVED', message: expect.stringMatching(/not confirmed/) });
+    expect(submitAs(unconfirmed, 'kube')).toMatchObject({ kind: 'refused', code: 'IDENTITY_UNRESOLVED' });
+    const noDomains: Actor = { id: 'UNOD', email: 'jane@example.com', emailVerified: true, groups: [] };
+    expect(submitAs(noDomains, 'box', identityPolicy({ allowed_email_domains: undefined }))).toMatchObject({ kind: 'refused', code: 'IDENTITY_UNRESOLVED', message: expect.stringMatching(/allowed_email_domains/) });
+  });
+
+  it('the identities mapping wins over the email; a resource naming root literally still grants it', () => {
+    const jane: Actor = { id: 'UJANE', email: 'root@example.com', emailVerified: true, groups: [] };
+    const mapped = identityPolicy({ identities: { UJANE: 'jdoe' } });
+    expect(transition(submitAs(jane, 'box', mapped)).request.subject).toEqual({ kind: 'ssh', principals: ['jdoe', 'deploy'] });
+    expect(transition(submitAs(jane, 'rootbox', mapped)).request.subject).toEqual({ kind: 'ssh', principals: ['root'] });
+  });
+
+  it('the request records the exact principals and X.509 subject: what approvers are shown and the worker signs', () => {
+    const ok: Actor = { id: 'UOK', email: 'Jane.Doe@Example.com', emailVerified: true, groups: [] };
+    expect(transition(submitAs(ok, 'box')).request.subject).toEqual({ kind: 'ssh', principals: ['jane.doe', 'deploy'] });
+    expect(transition(submitAs(ok, 'kube')).request.subject).toEqual({ kind: 'x509', commonName: 'jane.doe@example.com', groups: ['devs'] });
+  });
+});
+
+describe('user group references: ids match ids only, handles match handles only', () => {
+  const attacker: Actor = { id: 'UATTACK', email: 'a@example.com', emailVerified: true, groups: ['S0ATTACK01', 's04t8kq1n2p'] };
+  const groupPolicy = policyFrom({
+    admins: { slack_groups: ['S04T8KQ1N2P'] },
+    allowed_email_domains: ['example.com'],
+    resources: { box: { description: 'b', workflow: 'w', duration: { default: '1h', max: '1h' }, ssh: { principals: ['deploy'] } } },
+    workflows: {
+      w: { requesters: { everyone: true }, reason: { required: false }, stages: [{ name: 'sec', approvers: { slack_groups: ['S04T8KQ1N2P'] } }] },
+    },
+  });
+
+  it('a group whose handle spells an admin group\'s id grants neither admin rights nor approval (the attack)', () => {
+    const victim: Actor = { id: 'UVICTIM', email: 'v@example.com', emailVerified: true, groups: [] };
+    const submitted = transition(
+      decide(undefined, submitEvent(victim, { resource: 'box', ticket: undefined }), { now: T0, policy: groupPolicy, actor: victim, approversByStage: [['USECREAL']] }),
+    ).request;
+    const asAttacker = { now: T0, policy: groupPolicy, actor: attacker };
+    expect(decide(submitted, { type: 'cancel', via: 'slack' }, asAttacker)).toMatchObject({ kind: 'refused', code: 'NOT_ALLOWED' });
+    expect(decide(submitted, { type: 'review', decision: 'approve', via: 'slack' }, { ...asAttacker, approversByStage: [['USECREAL']] })).toMatchObject({
+      kind: 'refused',
+      code: 'NOT_APPROVER',
+    });
+  });
+
+  it('the real group id, and handles written with @ or in capitals, still match', () => {
+    const member: Actor = { id: 'USEC', groups: ['S04T8KQ1N2P', 'security-team'] };
+    const byHandle = policyFrom({ admins: { slack_groups: ['@security-team'] } });
+    expect(decide(pendingProdDb(), { type: 'cancel', via: 'slack' }, { now: T0, policy: groupPolicy, actor: member })).toMatchObject({ kind: 'transition' });
+    expect(decide(pendingProdDb(), { type: 'cancel', via: 'slack' }, { now: T0, policy: byHandle, actor: { id: 'UX', groups: ['Security-Team'] } })).toMatchObject({
+      kind: 'transition',
+    });
+  });
+});
+
 describe('break-glass', () => {
+  it('being on call is not enough: the person must be an eligible requester (the attack: anyone on call, in no group)', () => {
+    const outsider: Actor = { id: 'UOUTSIDE', email: 'o@example.com', emailVerified: true, groups: [] };
+    const d = decide(undefined, submitEvent(outsider, { resource: 'prod-breakglass', breakGlass: true }), ctx(outsider, { oncallServices: ['PSVC001'], activeIncidents: [{ id: 'Q1', service: 'PSVC001' }] }));
+    expect(d).toMatchObject({ kind: 'refused', code: 'NOT_ELIGIBLE', message: expect.stringMatching(/not allowed to break glass/) });
+    // ...unless the workflow says so explicitly
+    const open = policyFrom({
+      resources: { root: { description: 'r', workflow: 'bg', duration: { default: '30m', max: '1h' }, ssh: { principals: ['root'] } } },
+      workflows: {
+        bg: {
+          requesters: { users: ['UNOBODY'] },
+          stages: [{ name: 's', approvers: { users: ['USEC1'] } }],
+          break_glass: { pagerduty_services: ['PSVC001'], requesters: { everyone: true } },
+        },
+      },
+    });
+    const allowed = decide(undefined, submitEvent(outsider, { resource: 'root', breakGlass: true, ticket: undefined }), {
+      now: T0,
+      policy: open,
+      actor: outsider,
+      oncallServices: ['PSVC001'],
+      activeIncidents: [{ id: 'Q1', service: 'PSVC001' }],
+    });
+    expect(allowed).toMatchObject({ kind: 'transition', request: { state: 'approved', breakGlass: { incidentId: 'Q1' } } });
+  });
+
   const bg = (extra: Partial<DecisionContext>, overrides: Partial<Extract<RequestEvent, { type: 'submit' }>> = {}) =>
     decide(undefined, submitEvent(bob, { resource: 'prod-breakglass', breakGlass: true, ...overrides }), ctx(bob, extra));
 
@@ -241,6 +370,7 @@ describe('review', () => {
     expect(others(effects)).toEqual([
       { type: 'update_approval_messages' },
       { type: 'notify_approvers', stage: 1, reason: 'new' },
+      { type: 'notify_requester', notice: 'stage_approved' },
       { type: 'schedule', timer: 'stage_timeout', at: now + HOUR, stage: 1 },
     ]);
   });
@@ -454,22 +584,74 @@ describe('requester and admin actions', () => {
 });
 
 describe('extension', () => {
-  it('extends an active grant: the new window follows on from the old one, capped at the maximum from now', () => {
+  it('extends an active grant: the new window starts where the grant ends, not at approval', () => {
     const grant = issuedProdDb();
     const now = grant.expiresAt! - 10 * MIN;
     const req = transition(
       decide(undefined, submitEvent(alice, { id: 'req-2', extensionOf: grant, durationMs: 2 * HOUR }), ctx(alice, { now })),
     ).request;
     expect(req.extension).toEqual({ of: grant.id, previousExpiresAt: grant.expiresAt });
-    const s2 = transition(review(req, lead, 'approve', { now })).request;
-    const approved = transition(review(s2, sec1, 'approve', { now })).request;
-    expect(approved.expiresAt).toBe(grant.expiresAt! + 2 * HOUR);
+    const s2 = transition(review(req, lead, 'approve', { now, extensionParent: grant })).request;
+    const approved = transition(review(s2, sec1, 'approve', { now, extensionParent: grant })).request;
+    expect(approved).toMatchObject({ startsAt: grant.expiresAt, expiresAt: grant.expiresAt! + 2 * HOUR, grantedMs: 2 * HOUR, approvedAt: now });
+  });
 
-    const long = transition(
-      decide(undefined, submitEvent(alice, { id: 'req-3', extensionOf: grant, durationMs: 4 * HOUR }), ctx(alice, { now })),
-    ).request;
-    const l2 = transition(review(long, lead, 'approve', { now })).request;
-    expect(transition(review(l2, sec1, 'approve', { now })).request.expiresAt).toBe(now + 4 * HOUR);
+  it('refuses an extension that would run past the maximum counted from now, naming the limit and what still fits', () => {
+    const grant = issuedProdDb();
+    const now = grant.expiresAt! - 30 * MIN;
+    const d = decide(undefined, submitEvent(alice, { id: 'req-3', extensionOf: grant, durationMs: 4 * HOUR }), ctx(alice, { now }));
+    expect(d).toMatchObject({ kind: 'refused', code: 'DURATION_TOO_LONG' });
+    if (d.kind === 'refused') {
+      expect(d.message).toMatch(/at most 4h/);
+      expect(d.message).toMatch(/Extend by at most 3h30m/);
+    }
+  });
+
+  it('one open extension per grant: a second points at the first', () => {
+    const grant = issuedProdDb();
+    const now = grant.expiresAt! - 10 * MIN;
+    const first = transition(decide(undefined, submitEvent(alice, { id: 'req-4', extensionOf: grant, durationMs: HOUR }), ctx(alice, { now }))).request;
+    const d = decide(undefined, submitEvent(alice, { id: 'req-5', extensionOf: grant, durationMs: HOUR }), ctx(alice, { now, openExtension: first }));
+    expect(d).toMatchObject({ kind: 'refused', code: 'ALREADY_OPEN', message: expect.stringMatching(/already has a pending extension \(req-4\)/) });
+  });
+
+  it('approving an extension re-checks that the grant it extends is still active', () => {
+    const grant = issuedProdDb();
+    const now = grant.expiresAt! - 10 * MIN;
+    const req = transition(decide(undefined, submitEvent(alice, { id: 'req-6', extensionOf: grant, durationMs: HOUR }), ctx(alice, { now }))).request;
+    const s2 = transition(review(req, lead, 'approve', { now, extensionParent: grant })).request;
+    const revokedGrant = transition(decide(grant, { type: 'revoke', via: 'slack' }, ctx(alice, { now }))).request;
+    const d = review(s2, sec1, 'approve', { now: now + MIN, extensionParent: revokedGrant });
+    expect(d).toMatchObject({ kind: 'refused', code: 'EXTENSION_INVALID', message: expect.stringMatching(/revoked/) });
+  });
+
+  it('revoking a grant closes its extensions: a pending one is cancelled, a live one revoked with its certificate', () => {
+    const grant = issuedProdDb();
+    const now = grant.expiresAt! - 10 * MIN;
+    const revokedGrant = transition(decide(grant, { type: 'revoke', via: 'slack' }, ctx(alice, { now })));
+    expect(others(revokedGrant.effects)).toContainEqual({ type: 'close_extensions' });
+
+    const pendingExt = transition(decide(undefined, submitEvent(alice, { id: 'req-7', extensionOf: grant, durationMs: HOUR }), ctx(alice, { now }))).request;
+    const cancelled = transition(decide(pendingExt, { type: 'parent_closed', parent: revokedGrant.request }, ctx(system, { now })));
+    expect(cancelled.request).toMatchObject({ state: 'cancelled', closedBy: 'system' });
+    expect(audits(cancelled.effects)).toEqual(['request.cancelled']);
+
+    const liveExt: AccessRequest = { ...pendingExt, id: 'req-8', state: 'issued', approvedAt: now, startsAt: grant.expiresAt!, expiresAt: grant.expiresAt! + HOUR, certificate: cert(grant.expiresAt! + HOUR) };
+    const revokedExt = transition(decide(liveExt, { type: 'parent_closed', parent: revokedGrant.request }, ctx(system, { now })));
+    expect(revokedExt.request.state).toBe('revoked');
+    expect(others(revokedExt.effects)).toEqual(expect.arrayContaining([{ type: 'revoke_certificate' }, { type: 'close_extensions' }]));
+    expect(audits(revokedExt.effects)).toEqual(['request.revoked']);
+  });
+
+  it('a grant that simply ran out leaves its live extension running, and cancels a pending one', () => {
+    const grant = issuedProdDb();
+    const end = grant.expiresAt!;
+    const expired = transition(decide(grant, { type: 'expire' }, ctx(system, { now: end })));
+    expect(others(expired.effects)).toContainEqual({ type: 'close_extensions' });
+    const ext = transition(decide(undefined, submitEvent(alice, { id: 'req-9', extensionOf: grant, durationMs: HOUR }), ctx(alice, { now: end - MIN }))).request;
+    const live: AccessRequest = { ...ext, state: 'issued', approvedAt: end - MIN, startsAt: end, expiresAt: end + HOUR };
+    expect(decide(live, { type: 'parent_closed', parent: expired.request }, ctx(system, { now: end }))).toMatchObject({ kind: 'noop' });
+    expect(transition(decide(ext, { type: 'parent_closed', parent: expired.request }, ctx(system, { now: end }))).request.state).toBe('cancelled');
   });
 
   it.each([

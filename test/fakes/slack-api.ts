@@ -21,6 +21,10 @@ export interface FakeSlackUser {
   groups?: string[];
   isBot?: boolean;
   deleted?: boolean;
+  /** Slack's `is_email_confirmed`; default true (what most workspaces show for members). */
+  emailConfirmed?: boolean;
+  /** Single-channel (`ultra`) or multi-channel (`restricted`) guest. */
+  guest?: 'restricted' | 'ultra';
 }
 
 export interface FakeSlackUsergroup {
@@ -571,6 +575,8 @@ export class FakeSlackApi {
       tz_offset: 0,
       is_bot: user.isBot ?? false,
       is_app_user: false,
+      is_email_confirmed: user.emailConfirmed ?? true,
+      ...(user.guest === 'restricted' ? { is_restricted: true } : user.guest === 'ultra' ? { is_restricted: true, is_ultra_restricted: true } : {}),
       profile: { email: user.email, real_name: realName, display_name: user.name, team: this.teamId },
     };
   }

@@ -30,7 +30,7 @@ export async function testApp(options: {
 }): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'access-bot-'));
   mkdirSync(join(dir, 'workflows'));
-  writeFileSync(join(dir, 'workflows', 'test.yaml'), stringify(options.workflows));
+  writeFileSync(join(dir, 'workflows', 'test.yaml'), stringify(withEmailDomains(options.workflows)));
   if (options.ca !== false) initCa(join(dir, 'ca'));
   const prefix = `t-app-${process.pid}-${randomBytes(4).toString('hex')}`;
   const env: NodeJS.ProcessEnv = {
@@ -56,6 +56,15 @@ export async function testApp(options: {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Test people have example.com emails; login names come from them only when the domain is allowed,
+ * so fixtures that do not say otherwise allow it (tests of the identity rules set their own).
+ */
+function withEmailDomains(workflows: unknown): unknown {
+  if (workflows === null || typeof workflows !== 'object' || 'allowed_email_domains' in workflows) return workflows;
+  return { ...workflows, allowed_email_domains: ['example.com'] };
 }
 
 /** Polls until `probe` returns a value, or fails after `timeoutMs`. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Policy, Resource, Workflow } from '../../src/config/policy';
+import { BUILTIN_RESERVED_LOGINS } from '../../src/config/reserved-logins';
 import { WorkflowFileSchema } from '../../src/config/workflow-schema';
 
 /** Builds a Policy from one in-memory workflow file through the real schema (no disk). */
@@ -14,6 +15,9 @@ export function policyFrom(file: unknown): Policy {
     resources,
     workflows,
     admins: parsed.admins ?? {},
+    identities: new Map(Object.entries(parsed.identities ?? {})),
+    allowedEmailDomains: parsed.allowed_email_domains ?? [],
+    reservedLogins: new Set([...BUILTIN_RESERVED_LOGINS, ...(parsed.reserved_logins ?? [])]),
     hash: createHash('sha256').update(JSON.stringify(file)).digest('hex'),
     files: ['inline.yaml'],
   };
@@ -23,6 +27,7 @@ export function policyFrom(file: unknown): Policy {
 export function samplePolicy(): Policy {
   return policyFrom({
     admins: { users: ['UADMIN'] },
+    allowed_email_domains: ['example.com'],
     resources: {
       'prod-db': {
         description: 'Production database',
@@ -73,7 +78,7 @@ export function samplePolicy(): Policy {
         distinct_approvers: true,
       },
       breakglass: {
-        requesters: { users: ['UNOBODY'] },
+        requesters: { slack_groups: ['engineers'] },
         stages: [{ name: 'security', approvers: { users: ['USEC1'] } }],
         break_glass: {
           pagerduty_services: ['PSVC001'],

@@ -36,8 +36,10 @@ const workflows = {
   },
 };
 
+// One person per test: a person holds one open request per resource.
 const people = [
   { id: 'UALICE', email: 'alice.smith@example.com', groups: [] },
+  ...['UBOB', 'UCAROL', 'UDAVE', 'UERIN', 'UFRANK', 'UGRACE', 'UHEIDI', 'UIVAN', 'UJUDY', 'UKARL'].map((id) => ({ id, email: `${id.slice(1).toLowerCase()}@example.com`, groups: [] })),
   { id: 'ULEAD', email: 'lead@example.com', groups: [] },
 ];
 
@@ -61,9 +63,9 @@ afterAll(async () => {
   await app.cleanup();
 });
 
-async function approvedRequest(resource: string, key: string): Promise<AccessRequest> {
-  await app.ctx.keyService.register('UALICE', key, 'slack');
-  const submitted = await app.ctx.service.submit('UALICE', { resource, reason: 'test', via: 'slack' });
+async function approvedRequest(resource: string, key: string, user = 'UALICE'): Promise<AccessRequest> {
+  await app.ctx.keyService.register(user, key, 'slack');
+  const submitted = await app.ctx.service.submit(user, { resource, reason: 'test', via: 'slack' });
   if (submitted.status !== 'ok') throw new Error(JSON.stringify(submitted));
   const approved = await app.ctx.service.review(submitted.request.id, 'ULEAD', 'approve', 'slack');
   if (approved.status !== 'ok') throw new Error(JSON.stringify(approved));
@@ -106,7 +108,7 @@ describe('certificate issuance through the queue', () => {
   });
 
   it('a replayed issuance job returns the stored certificate and signs nothing new', async () => {
-    const approved = await approvedRequest('box', sshPub);
+    const approved = await approvedRequest('box', sshPub, 'UBOB');
     const first = await issued(approved.id);
     const serialBefore = await app.ctx.redis.get(app.ctx.keys.serialCounter);
     const replay = await worker.jobs.issue(approved.id, false);
@@ -127,7 +129,7 @@ describe('certificate issuance through the queue', () => {
   });
 
   it('revocation puts the serial in the KRL served over HTTP, within seconds', async () => {
-    const approved = await approvedRequest('box', sshPub);
+    const approved = await approvedRequest('box', sshPub, 'UCAROL');
     const request = await issued(approved.id);
     const certFile = join(tmp, 'revoked-cert.pub');
     writeFileSync(certFile, request.certificate!.text);
@@ -137,7 +139,7 @@ describe('certificate issuance through the queue', () => {
       return spawnSync('ssh-keygen', ['-Q', '-f', krlFile, certFile]).stdout.toString();
     };
     expect(await check()).toMatch(/: ok$/m);
-    const revoked = await app.ctx.service.revoke(approved.id, 'UALICE', 'slack', 'done');
+    const revoked = await app.ctx.service.revoke(approved.id, 'UCAROL', 'slack', 'done');
     expect(revoked.status).toBe('ok');
     await eventually(async () => ((await check()).includes('REVOKED') ? true : undefined), 10_000, 'KRL lists the serial');
     expect((await auditOf(approved.id)).map((e) => e.type)).toContain('request.revoked');
@@ -145,7 +147,7 @@ describe('certificate issuance through the queue', () => {
 
   it('revoking an X.509 grant lists it in the CRL that openssl checks', async () => {
     const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const approved = await approvedRequest('kube', publicKey.export({ type: 'spki', format: 'pem' }).toString());
+    const approved = await approvedRequest('kube', publicKey.export({ type: 'spki', format: 'pem' }).toString(), 'UBOB');
     const request = await issued(approved.id);
     await app.ctx.service.revoke(approved.id, 'UADMIN', 'cli', 'offboarding');
     writeFileSync(join(tmp, 'rev.pem'), request.certificate!.text);
@@ -162,23 +164,24 @@ describe('certificate issuance through the queue', () => {
   });
 
   it('an issuance that cannot succeed fails the request once, audited, with no retries', async () => {
-    // Slack gave no email for this user, and the resource's principal template needs one.
-    await app.ctx.keyService.register('UNOMAIL', sshPub, 'slack');
-    const submitted = await app.ctx.service.submit('UNOMAIL', { resource: 'box', reason: 'test', via: 'slack' });
+    // The key was removed between the request and its approval: nothing to certify.
+    const key = await app.ctx.keyService.register('UDAVE', sshPub, 'slack');
+    const submitted = await app.ctx.service.submit('UDAVE', { resource: 'box', reason: 'test', via: 'slack' });
     if (submitted.status !== 'ok') throw new Error(JSON.stringify(submitted));
+    await app.ctx.keyService.remove('UDAVE', key.fingerprint, 'slack');
     await app.ctx.service.review(submitted.request.id, 'ULEAD', 'approve', 'slack');
     const failed = await eventually(async () => {
       const r = await app.ctx.store.get(submitted.request.id);
       return r?.state === 'failed' ? r : undefined;
     });
-    expect(failed.failure).toMatch(/needs your user.username, which Slack did not provide/);
+    expect(failed.failure).toMatch(/is no longer registered/);
     expect((await auditOf(submitted.request.id)).filter((e) => e.type === 'request.failed')).toHaveLength(1);
     const job = await app.ctx.certificatesQueue.getJob(`issue-${submitted.request.id}`);
     expect(job?.attemptsMade).toBe(1);
   });
 
   it('the issuance job sleeps until the expiry warning, warns, sleeps until the end, and expires the grant', async () => {
-    const approved = await approvedRequest('box', sshPub);
+    const approved = await approvedRequest('box', sshPub, 'UERIN');
     const grant = await issued(approved.id);
     const job = await eventually(async () => {
       const j = await app.ctx.certificatesQueue.getJob(`issue-${approved.id}`);
@@ -204,26 +207,79 @@ describe('certificate issuance through the queue', () => {
 });
 
 describe('reconciler', () => {
+  /** An approval committed with its review, as if the process then died before enqueuing issuance. */
+  async function approvedWithoutEnqueue(user: string, approvedAt: number): Promise<AccessRequest> {
+    await app.ctx.keyService.register(user, sshPub, 'slack');
+    const submitted = await app.ctx.service.submit(user, { resource: 'box', reason: 'test', via: 'slack' });
+    if (submitted.status !== 'ok') throw new Error(JSON.stringify(submitted));
+    const pending = submitted.request;
+    const approved: AccessRequest = {
+      ...pending,
+      createdAt: approvedAt - 1000,
+      stageStartedAt: approvedAt - 1000,
+      state: 'approved',
+      reviews: [{ stage: 0, by: 'ULEAD', decision: 'approve', via: 'slack', at: approvedAt }],
+      approvedAt,
+      startsAt: approvedAt,
+      expiresAt: approvedAt + 3_600_000,
+      approvers: [],
+    };
+    const committed = await app.ctx.store.commit(pending, approved, [], Date.now());
+    if (!committed.ok) throw new Error('commit');
+    return committed.request;
+  }
+
   it('issues an approved request whose enqueue was lost in a crash', async () => {
-    await app.ctx.keyService.register('UALICE', sshPub, 'slack');
-    const submitted = await app.ctx.service.submit('UALICE', { resource: 'box', reason: 'test', via: 'slack' });
-    if (submitted.status !== 'ok') throw new Error('submit');
-    // Approve by writing the state change only, as if the process died before enqueuing issuance, a minute ago.
-    const now = Date.now();
-    const approved: AccessRequest = { ...submitted.request, state: 'approved', approvedAt: now - 60_000, expiresAt: now + 3_600_000, approvers: [] };
-    expect((await app.ctx.store.commit(submitted.request, approved, [], now)).ok).toBe(true);
+    const approved = await approvedWithoutEnqueue('UFRANK', Date.now() - 60_000);
     await new Promise((r) => setTimeout(r, 300));
     expect((await app.ctx.store.get(approved.id))?.state).toBe('approved');
     const report = await worker.reconciler.run();
     expect(report.issuanceEnqueued).toBeGreaterThanOrEqual(1);
     // A fresh approval is left alone: its job is on the way (here: deliberately never enqueued).
-    const second = await app.ctx.service.submit('UALICE', { resource: 'box', reason: 'fresh', via: 'slack' });
-    if (second.status !== 'ok') throw new Error('submit');
-    const fresh: AccessRequest = { ...second.request, state: 'approved', approvedAt: Date.now(), expiresAt: Date.now() + 3_600_000, approvers: [] };
-    expect((await app.ctx.store.commit(second.request, fresh, [], Date.now())).ok).toBe(true);
+    const fresh = await approvedWithoutEnqueue('UGRACE', Date.now());
     expect((await worker.reconciler.run()).issuanceEnqueued).toBe(0);
     expect(await app.ctx.certificatesQueue.getJob(`issue-${fresh.id}`)).toBeUndefined();
     expect((await issued(approved.id)).certificate?.kind).toBe('ssh');
+  });
+});
+
+describe('the worker signs only what its own policy allows (a record edited in Redis mints nothing)', () => {
+  /** Writes a record straight into Redis, as someone with Redis access (and no CA keys) could. */
+  async function forge(user: string, edit: (r: AccessRequest) => AccessRequest): Promise<AccessRequest> {
+    await app.ctx.keyService.register(user, sshPub, 'slack');
+    const submitted = await app.ctx.service.submit(user, { resource: 'box', reason: 'test', via: 'slack' });
+    if (submitted.status !== 'ok') throw new Error(JSON.stringify(submitted));
+    const now = Date.now();
+    const forged = edit({ ...submitted.request, state: 'approved', approvedAt: now, startsAt: now, expiresAt: now + 3_600_000, approvers: [] });
+    const committed = await app.ctx.store.commit(submitted.request, forged, [], now);
+    if (!committed.ok) throw new Error('commit');
+    await app.ctx.scheduler.enqueueIssuance(committed.request);
+    return eventually(async () => {
+      const r = await app.ctx.store.get(committed.request.id);
+      return r?.state === 'failed' || r?.state === 'issued' ? r : undefined;
+    }, 10_000, 'the worker decided');
+  }
+
+  it.each([
+    ['marked approved with no review at all', 'UHEIDI', (r: AccessRequest) => r, /stage 1 \("lead"\) has 0 of 1 approvals/],
+    ['approved by someone who is not an approver', 'UIVAN', (r: AccessRequest) => ({ ...r, reviews: [{ stage: 0, by: 'UBOB', decision: 'approve' as const, via: 'slack' as const, at: Date.now() }] }), /UBOB is not an approver/],
+    ['marked admin-issued by cli:root, without the CA directory', 'UJUDY', (r: AccessRequest) => ({ ...r, adminIssued: { by: 'cli:root' } }), /admin-issued without a valid attestation/],
+    [
+      'approved properly, with the principals edited to root',
+      'UKARL',
+      (r: AccessRequest) => ({ ...r, subject: { kind: 'ssh' as const, principals: ['root'] }, reviews: [{ stage: 0, by: 'ULEAD', decision: 'approve' as const, via: 'slack' as const, at: Date.now() }] }),
+      /approvers were shown root, but the identity rules give karl, deploy/,
+    ],
+  ])('refuses a record %s, audited as cert.refused', async (_name, user, edit, reason) => {
+    const serialBefore = await app.ctx.redis.get(app.ctx.keys.serialCounter);
+    const decided = await forge(user, edit);
+    expect(decided.state).toBe('failed');
+    expect(decided.certificate).toBeUndefined();
+    expect(decided.failure).toMatch(reason);
+    expect(await app.ctx.redis.get(app.ctx.keys.serialCounter)).toBe(serialBefore);
+    const refused = (await auditOf(decided.id)).filter((e) => e.type === 'cert.refused');
+    expect(refused).toHaveLength(1);
+    expect(refused[0]!.data.reason).toMatch(reason);
   });
 });
 

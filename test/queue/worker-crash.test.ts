@@ -36,10 +36,18 @@ function startWorker(): ChildProcess {
   return child;
 }
 
+// One person per request: a person holds one open request per resource.
+const users = Array.from({ length: TOTAL }, (_, i) => `UUSER${i}`);
+
 beforeAll(async () => {
-  app = await testApp({ workflows, integrations: { directory: new StaticDirectory([{ id: 'UALICE', email: 'a@example.com', groups: [] }]) } });
+  app = await testApp({
+    workflows,
+    env: { RATE_LIMIT_REQUESTS: '1000/1m' },
+    integrations: { directory: new StaticDirectory(users.map((id) => ({ id, email: `${id.toLowerCase()}@example.com`, groups: [] }))) },
+  });
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(app.dir, 'id')]);
-  await app.ctx.keyService.register('UALICE', readFileSync(join(app.dir, 'id.pub'), 'utf8'), 'slack');
+  const pub = readFileSync(join(app.dir, 'id.pub'), 'utf8');
+  for (const user of users) await app.ctx.keyService.register(user, pub, 'slack');
 });
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
@@ -55,7 +63,7 @@ it('a worker killed with SIGKILL mid-run loses nothing and duplicates nothing on
   let killedAt = -1;
   for (let batch = 0; batch < TOTAL / 10; batch++) {
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => app.ctx.service.submit('UALICE', { resource: 'box', reason: `r${batch * 10 + i}`, via: 'slack' })),
+      Array.from({ length: 10 }, (_, i) => app.ctx.service.submit(users[batch * 10 + i]!, { resource: 'box', reason: `r${batch * 10 + i}`, via: 'slack' })),
     );
     for (const r of results) {
       if (r.status !== 'ok' || r.request.state !== 'approved') throw new Error(JSON.stringify(r));

@@ -9,22 +9,28 @@ import { RequestService } from '../../src/requests/request-service';
 import { StaticDirectory } from '../../src/requests/static-directory';
 import { RedisRequestStore } from '../../src/store/redis-request-store';
 import { policyFrom } from '../helpers/policy';
-import { testRedis } from '../helpers/redis';
+import { deleteByPattern, testRedis } from '../helpers/redis';
+import { RedisKeys } from '../../src/store/redis-keys';
+import { RedisRateLimiter } from '../../src/store/redis-rate-limiter';
 
 const approvers: Actor[] = Array.from({ length: 50 }, (_, i) => ({ id: `UAPPROVER${i}`, groups: ['approvers'] }));
-const alice: Actor = { id: 'UALICE', email: 'alice@example.com', groups: ['engineers'] };
+const alice: Actor = { id: 'UALICE', email: 'alice@example.com', emailVerified: true, groups: ['engineers'] };
 const policy = policyFrom({
   resources: { db: { description: 'db', workflow: 'w', duration: { default: '1h', max: '2h' }, ssh: { principals: ['dba'] } } },
   workflows: { w: { requesters: { everyone: true }, stages: [{ name: 'one', approvers: { slack_groups: ['approvers'] } }] } },
 });
 
 const t = testRedis('service');
-afterAll(() => t.cleanup());
+afterAll(async () => {
+  await deleteByPattern(t.redis, `{${t.prefix}-*`);
+  await t.cleanup();
+});
+let instances = 0;
 
 const key: RegisteredKey = { fingerprint: 'SHA256:alice', kind: 'ssh', algorithm: 'ssh-ed25519', text: 'ssh-ed25519 AAAA', addedAt: 0 };
 const keys: KeyRegistry = {
   latest: async (user) => (user === 'UALICE' ? key : undefined),
-  get: async (user, fp) => (user === 'UALICE' && fp === key.fingerprint ? key : undefined),
+  get: async (user, fp) => ((user === 'UALICE' || user.startsWith('UPERSON')) && fp === key.fingerprint ? key : undefined),
 };
 
 /** Records durable effects; BullMQ itself is exercised by the queue tests. */
@@ -38,14 +44,22 @@ class RecordingScheduler implements Scheduler {
     this.timers.push({ id: r.id, timer, at });
   }
   async revokeCertificate() {}
+  closed: string[] = [];
+  async closeExtensions(r: AccessRequest) {
+    this.closed.push(r.id);
+  }
 }
 
-function service() {
+/** A service on a key space of its own: each test starts with no open requests. */
+function service(limits?: ConstructorParameters<typeof RequestService>[0]['limits']) {
   const scheduler = new RecordingScheduler();
-  const audit = new RedisAuditLog(t.redis, t.keys);
+  const redisKeys = new RedisKeys(`${t.prefix}-${++instances}`);
+  const audit = new RedisAuditLog(t.redis, redisKeys);
   const svc = new RequestService({
-    store: new RedisRequestStore(t.redis, t.keys),
+    store: new RedisRequestStore(t.redis, redisKeys),
     audit,
+    rateLimiter: new RedisRateLimiter(t.redis, redisKeys),
+    ...(limits ? { limits } : {}),
     policy: () => policy,
     directory: new StaticDirectory([alice, ...approvers]),
     oncall: new NoOnCall(),
@@ -104,13 +118,69 @@ describe('RequestService', () => {
     expect(events.filter((e) => e.type === 'review.refused')).toHaveLength(0);
   });
 
-  it('50 different requests submitted at once all persist with their own ids', async () => {
+  it('50 people submitting at once all persist with their own ids', async () => {
     const { svc } = service();
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => svc.submit('UALICE', { resource: 'db', reason: `r${i}`, via: 'slack' })));
-    const ids = results.map((r) => (r.status === 'ok' ? r.request.id : 'x'));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => svc.submit(`UPERSON${i}`, { resource: 'db', reason: `r${i}`, via: 'slack', keyFingerprint: key.fingerprint })),
+    );
+    const ids = results.map((r) => (r.status === 'ok' ? r.request.id : `refused: ${r.status === 'refused' ? r.message : r.message}`));
     expect(new Set(ids).size).toBe(50);
     const stored = await Promise.all(ids.map((id) => svc.get(id)));
     expect(stored.map((r) => r?.reason).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `r${i}`).sort());
+  });
+
+  it('one person sending 50 requests for one resource at once gets one request; the rest point at it, and the audit log is not flooded', async () => {
+    const { svc, audit } = service({ requests: { limit: 100, windowMs: 60_000 }, refusals: { limit: 5, windowMs: 60_000 } });
+    const before = (await audit.head()).seq;
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => svc.submit('UALICE', { resource: 'db', reason: `r${i}`, via: 'slack' })));
+    const ok = results.filter((r) => r.status === 'ok');
+    expect(ok).toHaveLength(1);
+    const id = ok[0]!.status === 'ok' ? ok[0]!.request.id : '';
+    const refused = results.filter((r) => r.status === 'refused');
+    expect(refused).toHaveLength(49);
+    for (const r of refused) expect(r).toMatchObject({ code: 'ALREADY_OPEN', message: expect.stringContaining(id) });
+    // 1 request.created, 5 refusals written one by one, one event saying the rest are being counted
+    const written = [];
+    for await (const e of audit.read()) if (e.seq > before) written.push(e.type);
+    expect(written.filter((type) => type === 'request.created')).toHaveLength(1);
+    expect(written.filter((type) => type === 'request.refused')).toHaveLength(5);
+    expect(written.filter((type) => type === 'audit.refusals_suppressed')).toHaveLength(1);
+  });
+
+  it('counted refusals are reported as one event once their window has passed', async () => {
+    let now = Date.UTC(2026, 10, 30, 12, 0, 0);
+    const scheduler = new RecordingScheduler();
+    const keys = new RedisKeys(`${t.prefix}-${++instances}`);
+    const audit = new RedisAuditLog(t.redis, keys);
+    const svc = new RequestService({
+      store: new RedisRequestStore(t.redis, keys),
+      audit,
+      rateLimiter: new RedisRateLimiter(t.redis, keys),
+      limits: { requests: { limit: 100, windowMs: 60_000 }, refusals: { limit: 2, windowMs: 60_000 } },
+      policy: () => policy,
+      directory: new StaticDirectory([alice, ...approvers]),
+      oncall: new NoOnCall(),
+      keys: { latest: async () => undefined, get: async () => undefined },
+      effects: new EffectRunner(scheduler, new LogNotifier(silentLogger()), audit, silentLogger()),
+      logger: silentLogger(),
+      clock: () => now,
+    });
+    for (let i = 0; i < 12; i++) await svc.submit('UALICE', { resource: 'nope', reason: 'x', via: 'slack' });
+    expect(await svc.flushSuppressedRefusals()).toBe(0); // the window is still running
+    now += 61_000;
+    expect(await svc.flushSuppressedRefusals()).toBe(1);
+    const events = [];
+    for await (const e of audit.read()) events.push(e);
+    expect(events.filter((e) => e.type === 'request.refused')).toHaveLength(2);
+    expect(events.filter((e) => e.type === 'audit.refusals_suppressed').map((e) => e.data.count)).toEqual([undefined, 10]);
+  });
+
+  it('a person is limited to so many requests per window, across resources', async () => {
+    const { svc } = service({ requests: { limit: 3, windowMs: 60_000 }, refusals: { limit: 100, windowMs: 60_000 } });
+    const results = [];
+    for (const resource of ['db', 'nope1', 'nope2', 'nope3', 'nope4']) results.push(await svc.submit('UALICE', { resource, reason: 'x', via: 'slack' }));
+    expect(results.map((r) => (r.status === 'refused' ? r.code : r.status))).toEqual(['ok', 'UNKNOWN_RESOURCE', 'UNKNOWN_RESOURCE', 'RATE_LIMITED', 'RATE_LIMITED']);
+    expect(results[3]).toMatchObject({ message: expect.stringMatching(/3 requests in the last 60 s.*Try again in \d+ s/) });
   });
 
   it('an unknown request id is refused, audited, and changes nothing', async () => {

@@ -1,3 +1,4 @@
+import { isInPeople, isNamedApprover } from '../../src/engine/people';
 import type { Approvers } from '../../src/config/workflow-schema';
 import { createLogger, type Logger } from '../../src/log/logger';
 import type { OnCall } from '../../src/requests/ports';
@@ -69,6 +70,7 @@ describe('SlackDirectory against the Slack Web API fake', () => {
     await expect(directory.actor('U0ALICE')).resolves.toEqual({
       id: 'U0ALICE',
       email: 'alice@example.com',
+      emailVerified: true,
       name: 'alice',
       groups: ['S0LEADS', 'db-leads'],
     });
@@ -188,5 +190,47 @@ describe('SlackDirectory against the Slack Web API fake', () => {
 
     fake.failNext('usergroups.users.list', 'ratelimited', { status: 200 });
     await expect(directory.resolveApprovers({ slack_groups: ['S0SRE'] })).rejects.toMatchObject({ slackError: 'ratelimited' });
+  });
+});
+
+describe('group ids and handles from Slack cannot be confused (a handle spelling another group\'s id)', () => {
+  let fake: FakeSlackApi;
+  let directory: SlackDirectory;
+  beforeEach(async () => {
+    fake = new FakeSlackApi({
+      usergroups: [
+        { id: 'S04T8KQ1N2P', handle: 'security-team' },
+        // Made by an ordinary member who may create user groups: its handle is the admin group's id.
+        { id: 'S0ATTACK01', handle: 's04t8kq1n2p' },
+        { id: 'S0SHOUTY', handle: 'S0SHOUTY2' },
+      ],
+      users: [
+        { id: 'U0SEC', name: 'sec', email: 'sec@example.com', groups: ['S04T8KQ1N2P'] },
+        { id: 'U0MALLORY', name: 'mallory', email: 'mallory@example.com', groups: ['S0ATTACK01', 'S0SHOUTY'] },
+        { id: 'U0UNCONF', name: 'unconfirmed', email: 'maria.garcia@example.com', emailConfirmed: false },
+      ],
+    });
+    const url = await fake.start();
+    const client = createSlackWebClient({ botToken: fake.token, apiUrl: url, logger: createLogger({ level: 'silent' }), retryConfig: { retries: 0 } });
+    directory = new SlackDirectory({ client, oncall: new ListedOnCall([]), logger: createLogger({ level: 'silent' }) });
+  });
+  afterEach(() => fake.stop());
+
+  test('the attacker is not a member of the group whose id their handle spells, for the engine or for approver resolution', async () => {
+    const mallory = await directory.actor('U0MALLORY');
+    expect(mallory.groups).toEqual(['S0ATTACK01', 's04t8kq1n2p', 'S0SHOUTY', 's0shouty2']);
+    expect(isInPeople(mallory, { slack_groups: ['S04T8KQ1N2P'] })).toBe(false);
+    // a handle Slack returns in capitals is still a handle, never an id
+    expect(isInPeople(mallory, { slack_groups: ['S0SHOUTY2'] })).toBe(false);
+    expect(isInPeople(mallory, { slack_groups: ['s0shouty2'] })).toBe(true);
+    expect(isInPeople(await directory.actor('U0SEC'), { slack_groups: ['S04T8KQ1N2P'] })).toBe(true);
+    await expect(directory.resolveApprovers({ slack_groups: ['S04T8KQ1N2P'] })).resolves.toEqual(['U0SEC']);
+  });
+
+  test('an email Slack has not confirmed is not an identity: no login from it, and it does not make its holder the approver with that email', async () => {
+    const unconfirmed = await directory.actor('U0UNCONF');
+    expect(unconfirmed.emailVerified).toBeUndefined();
+    expect(isNamedApprover(unconfirmed, { users: ['maria.garcia@example.com'] })).toBe(false);
+    await expect(directory.resolveApprovers({ users: ['maria.garcia@example.com'] })).resolves.toEqual([]);
   });
 });

@@ -28,6 +28,12 @@ export const WORKFLOWS = {
       duration: { default: '1h', max: '4h' },
       ssh: { principals: [LOGIN] },
     },
+    'staging-ssh': {
+      description: 'Staging app servers',
+      workflow: 'ops',
+      duration: { default: '1h', max: '4h' },
+      ssh: { principals: [LOGIN] },
+    },
     kube: {
       description: 'Production Kubernetes',
       workflow: 'ops',

@@ -208,6 +208,19 @@ export class E2e {
     );
   }
 
+  /**
+   * Cancels or revokes every open request of these people (as each of them would), so the next test
+   * starts with none: a person holds one open request per resource.
+   */
+  async closeOpenRequestsOf(userIds: string[]): Promise<void> {
+    for (const userId of userIds) {
+      for (const r of await this.ctx.store.listByRequester(userId, 200)) {
+        if (r.state === 'pending') await this.ctx.service.cancel(r.id, userId, 'slack', 'test cleanup');
+        else if (r.state === 'approved' || r.state === 'issued') await this.ctx.service.revoke(r.id, userId, 'slack', 'test cleanup');
+      }
+    }
+  }
+
   async latestRequestOf(userId: string): Promise<AccessRequest> {
     const [latest] = await this.ctx.store.listByRequester(userId, 1);
     if (!latest) throw new Error(`${userId} has no request`);

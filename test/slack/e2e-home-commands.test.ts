@@ -46,7 +46,8 @@ beforeAll(async () => {
   await e2e.command(ALICE.id, `key add ${aliceKey.pub}`);
   grantId = await submit('prod-ssh 2h INC-20 deploy hotfix');
   await approve(grantId);
-  pendingId = await submit('prod-ssh 30m INC-21 check cron');
+  // Another resource: a person holds one open request per resource.
+  pendingId = await submit('staging-ssh 30m INC-21 check cron');
 });
 
 afterAll(async () => {
@@ -121,7 +122,7 @@ describe('/access subcommands', () => {
     const reply = await e2e.command(ALICE.id, 'list');
     const text = messageText({ text: String(reply.body.text), blocks: reply.body.blocks as unknown[] });
     expect(reply.body.response_type).toBe('ephemeral');
-    expect(text).toMatch(new RegExp(`\`${pendingId}\` · \\*prod-ssh\\* · 30m · active · (30m|2\\dm) left`));
+    expect(text).toMatch(new RegExp(`\`${pendingId}\` · \\*staging-ssh\\* · 30m · active · (30m|2\\dm) left`));
     expect(text).toContain(`\`${grantId}\` · *prod-ssh* · 2h · revoked`);
   });
 
@@ -129,7 +130,7 @@ describe('/access subcommands', () => {
     const reply = await e2e.command(ALICE.id, `extend ${pendingId} 1h INC-21 still checking`);
     expect(String(reply.body.text)).toMatch(new RegExp(`Extension \`ar-[a-z0-9]+\` of \`${pendingId}\``));
     const extension = await e2e.latestRequestOf(ALICE.id);
-    expect(extension).toMatchObject({ state: 'pending', resource: 'prod-ssh', extension: { of: pendingId }, grantedMs: 3_600_000 });
+    expect(extension).toMatchObject({ state: 'pending', resource: 'staging-ssh', extension: { of: pendingId }, grantedMs: 3_600_000 });
     await e2e.approvalMessage(extension.id, APPROVALS_CHANNEL);
   });
 

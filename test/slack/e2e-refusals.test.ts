@@ -132,17 +132,24 @@ describe('requests Slack did not sign', () => {
 
 describe('inline errors in the request modal', () => {
   test('a reason that misses the workflow’s pattern is shown under the reason, with the hint', async () => {
-    const form = await e2e.chooseResource(ALICE.id, await e2e.openRequestModal(ALICE.id), 'prod-ssh');
-    const res = await e2e.submitRequestModal(ALICE.id, form, { resource: 'prod-ssh', duration: '1h', reason: 'just because' });
+    // staging-ssh: Alice's prod-ssh request is pending, and she may hold one open request per resource.
+    const form = await e2e.chooseResource(ALICE.id, await e2e.openRequestModal(ALICE.id), 'staging-ssh');
+    const res = await e2e.submitRequestModal(ALICE.id, form, { resource: 'staging-ssh', duration: '1h', reason: 'just because' });
     expect(viewErrors(res)).toEqual({ reason: 'The reason does not match what this workflow needs. Start with the incident or change number, e.g. INC-123.' });
     const refused = await e2e.audit((ev) => ev.type === 'request.refused' && ev.actor.id === ALICE.id);
     expect(refused.map((ev) => ev.data.code)).toContain('REASON_INVALID');
   });
 
   test('a duration over the resource’s maximum is shown under the duration', async () => {
-    const form = await e2e.chooseResource(ALICE.id, await e2e.openRequestModal(ALICE.id), 'prod-ssh');
-    const res = await e2e.submitRequestModal(ALICE.id, form, { resource: 'prod-ssh', duration: '8h', reason: 'INC-3 long job' });
+    const form = await e2e.chooseResource(ALICE.id, await e2e.openRequestModal(ALICE.id), 'staging-ssh');
+    const res = await e2e.submitRequestModal(ALICE.id, form, { resource: 'staging-ssh', duration: '8h', reason: 'INC-3 long job' });
     expect(viewErrors(res)).toEqual({ duration: '8h is longer than the maximum of 4h for this resource.' });
+  });
+
+  test('a second request for a resource with one pending is refused under the resource, pointing at the first', async () => {
+    const form = await e2e.chooseResource(ALICE.id, await e2e.openRequestModal(ALICE.id), 'prod-ssh');
+    const res = await e2e.submitRequestModal(ALICE.id, form, { resource: 'prod-ssh', duration: '1h', reason: 'INC-3 again' });
+    expect(viewErrors(res)).toEqual({ resource: expect.stringContaining(`You already have a pending request for prod-ssh (${requestId})`) });
   });
 
   test('a ticket that misses the pattern is shown under the ticket', async () => {

@@ -61,7 +61,7 @@ describe('requesting through the /access modal, approving with a click, logging 
     expect(Object.fromEntries(groups.map((g) => [g.label.text, g.options.map((o) => o.value)]))).toEqual({
       emergency: ['core-router'],
       escalating: ['batch'],
-      ops: ['kube', 'prod-ssh'],
+      ops: ['kube', 'prod-ssh', 'staging-ssh'],
       'two-stage': ['prod-db'],
     });
     // Vault is for the security group only: not offered to Alice.
@@ -139,6 +139,9 @@ describe('requesting through the /access modal, approving with a click, logging 
 });
 
 describe('the fast path and concurrent clicks', () => {
+  // A person holds one open request per resource: each test starts with none.
+  beforeEach(() => e2e.closeOpenRequestsOf([ALICE.id]));
+
   test('`/access prod-ssh 30m INC-7 …` submits at once and says what happens next', async () => {
     const reply = await e2e.command(ALICE.id, 'prod-ssh 30m INC-7 check the error logs');
     expect(reply.body.response_type).toBe('ephemeral');
@@ -178,6 +181,9 @@ describe('the fast path and concurrent clicks', () => {
 });
 
 describe('denying with a reason', () => {
+  // A person holds one open request per resource: each test starts with none.
+  beforeEach(() => e2e.closeOpenRequestsOf([ALICE.id]));
+
   test('Deny opens the reason modal; an empty reason is refused inline, a reason denies and reaches the requester', async () => {
     await e2e.command(ALICE.id, 'prod-ssh 1h INC-10 need to look at disk usage');
     const request = await e2e.latestRequestOf(ALICE.id);
@@ -228,6 +234,9 @@ describe('denying with a reason', () => {
 });
 
 describe('two-stage approval through the modal, with a ticket', () => {
+  // A person holds one open request per resource: each test starts with none.
+  beforeEach(() => e2e.closeOpenRequestsOf([ALICE.id]));
+
   test('leads then security approve; the form asked for the ticket; the certificate is issued after the second stage', async () => {
     const modal = await e2e.openRequestModal(ALICE.id);
     const form = await e2e.chooseResource(ALICE.id, modal, 'prod-db');

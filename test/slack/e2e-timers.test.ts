@@ -14,6 +14,8 @@ beforeAll(async () => {
   e2e = await E2e.start({ workflows: WORKFLOWS, users: USERS, usergroups: USERGROUPS });
   await e2e.command(ALICE.id, `key add ${aliceKey.pub}`);
 });
+// A person holds one open request per resource: each test starts with none.
+beforeEach(() => e2e.closeOpenRequestsOf(USERS.map((u) => u.id)));
 
 afterAll(async () => {
   await e2e?.stop();

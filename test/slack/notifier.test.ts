@@ -132,6 +132,10 @@ describe('SlackNotifier driven by the request service', () => {
   });
 
   async function submit(resource: string, reason = 'INC-42 replication lag <!channel> & more'): Promise<AccessRequest> {
+    // One open request per person and resource: close the previous test's first.
+    const open = await ctx.store.openRequestFor('U0REQ', resource, false);
+    if (open?.state === 'pending') await ctx.service.cancel(open.id, 'U0REQ', 'slack');
+    else if (open) await ctx.service.revoke(open.id, 'U0REQ', 'slack');
     const result = await ctx.service.submit('U0REQ', { resource, reason, ticket: 'CHG-7', via: 'slack' });
     if (result.status !== 'ok') throw new Error(`submit ${result.status}: ${result.message}`);
     return result.request;
@@ -242,6 +246,7 @@ describe('SlackNotifier driven by the request service', () => {
     expect(replies(sec1[0]!).map((r) => r.text)).toEqual([expect.stringContaining('Approved by <@U0SEC1> (stage 2 of 2: security, 1 of 1)')]);
     expect(dmsTo('U0REQ', request.id).map((m) => shown(textOf(m.blocks)))).toEqual([
       expect.stringContaining('is waiting for approval'),
+      expect.stringContaining('passed stage 1 of 2: leads (approved by <@U0LEAD1> and <@U0LEAD2>). Now waiting for stage 2 of 2: security: <@U0SEC1> and <@U0SEC2>.'),
       expect.stringContaining('was approved by <@U0LEAD1>, <@U0LEAD2> and <@U0SEC1>'),
     ]);
 

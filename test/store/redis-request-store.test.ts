@@ -1,6 +1,9 @@
+import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { RedisAuditLog } from '../../src/audit/redis-audit-log';
-import { SHA256_LUA } from '../../src/audit/lua/audit-append-lua';
+import { readLuaSource } from '../../src/store/lua-script';
+
+const SHA256_LUA = readLuaSource(path.join(__dirname, '../../src/audit/lua/sha256.lua'));
 import { decide } from '../../src/engine/request-machine';
 import type { AccessRequest, Actor, AuditInput, Effect } from '../../src/engine/types';
 import { RedisRequestStore } from '../../src/store/redis-request-store';
@@ -9,7 +12,7 @@ import { testRedis } from '../helpers/redis';
 
 const T0 = Date.UTC(2026, 10, 21, 9, 0, 0);
 const policy = samplePolicy();
-const alice: Actor = { id: 'UALICE', email: 'alice@example.com', groups: ['engineers'] };
+const alice: Actor = { id: 'UALICE', email: 'alice@example.com', emailVerified: true, groups: ['engineers'] };
 const lead: Actor = { id: 'ULEAD1', groups: ['db-leads'] };
 
 const t = testRedis('store');
@@ -19,7 +22,18 @@ afterAll(() => t.cleanup());
 
 const auditsOf = (effects: Effect[]): AuditInput[] => effects.flatMap((e) => (e.type === 'audit' ? [e.event] : []));
 
-async function createPending(id: string, approvers = ['ULEAD1', 'ULEAD2']): Promise<AccessRequest> {
+/** A pending prod-db request; each id has its own requester (one open request per person and resource). */
+async function createPending(id: string, approvers = ['ULEAD1', 'ULEAD2'], requester = requesterFor(id)): Promise<AccessRequest> {
+  const r = await store.commit(undefined, pendingRequest(id, approvers, requester), auditsOf(submitEffects(id, approvers, requester)), T0);
+  if (!r.ok) throw new Error('create failed');
+  return r.request;
+}
+
+function requesterFor(id: string): Actor {
+  return { ...alice, id: `UALICE-${id}` };
+}
+
+function submitDecision(id: string, approvers: string[], requester: Actor) {
   const d = decide(
     undefined,
     {
@@ -29,15 +43,21 @@ async function createPending(id: string, approvers = ['ULEAD1', 'ULEAD2']): Prom
       reason: 'INC-1 fix',
       ticket: 'OPS-1',
       keyFingerprint: 'SHA256:k',
-      requester: { id: alice.id, email: alice.email! },
+      requester: { id: requester.id, email: requester.email!, emailVerified: true },
       via: 'slack',
     },
-    { now: T0, policy, actor: alice, approversByStage: [approvers, ['USEC1']] },
+    { now: T0, policy, actor: requester, approversByStage: [approvers, ['USEC1']] },
   );
   if (d.kind !== 'transition') throw new Error(d.kind);
-  const r = await store.commit(undefined, d.request, auditsOf(d.effects), T0);
-  if (!r.ok) throw new Error('create failed');
-  return r.request;
+  return d;
+}
+
+function pendingRequest(id: string, approvers: string[], requester: Actor): AccessRequest {
+  return submitDecision(id, approvers, requester).request;
+}
+
+function submitEffects(id: string, approvers: string[], requester: Actor): Effect[] {
+  return submitDecision(id, approvers, requester).effects;
 }
 
 describe('Lua SHA-256 inside Redis', () => {
@@ -60,7 +80,7 @@ describe('RedisRequestStore', () => {
 
   it('keeps the indexes: by requester, by state, pending by approver', async () => {
     const req = await createPending('r-index', ['ULEADX', 'ULEADY']);
-    expect((await store.listByRequester('UALICE')).map((r) => r.id)).toContain('r-index');
+    expect((await store.listByRequester(requesterFor('r-index').id)).map((r) => r.id)).toContain('r-index');
     expect((await store.listByState('pending')).map((r) => r.id)).toContain('r-index');
     expect((await store.listPendingForApprover('ULEADX')).map((r) => r.id)).toEqual(['r-index']);
 
@@ -105,7 +125,7 @@ describe('RedisRequestStore', () => {
     });
     const results = await Promise.all(attempts);
     expect(results.filter((r) => r.ok)).toHaveLength(1);
-    expect(results.filter((r) => !r.ok).every((r) => !r.ok && r.currentVersion === 2)).toBe(true);
+    expect(results.filter((r) => !r.ok).every((r) => !r.ok && 'currentVersion' in r && r.currentVersion === 2)).toBe(true);
     const after = await audit.head();
     expect(after.seq - before).toBe(1);
     const stored = await store.get('r-race');
@@ -138,5 +158,39 @@ describe('RedisRequestStore', () => {
     if (!c2.ok) throw new Error('commit');
     expect((await store.listActiveEndingBy(c2.request.expiresAt! - 1)).map((r) => r.id)).not.toContain('r-expiry');
     expect((await store.listActiveEndingBy(c2.request.expiresAt!)).map((r) => r.id)).toContain('r-expiry');
+  });
+
+  it('holds one open request per person and resource: a second one is refused naming the first, across concurrent commits', async () => {
+    const bob = { ...alice, id: 'UBOB-SLOT' };
+    const first = await createPending('r-slot-1', ['ULEAD1'], bob);
+    const second = await store.commit(undefined, pendingRequest('r-slot-2', ['ULEAD1'], bob), [], T0);
+    expect(second).toEqual({ ok: false, slotHeldBy: 'r-slot-1' });
+    expect(await store.get('r-slot-2')).toBeUndefined();
+    expect((await store.slotHolder(t.keys.resourceSlot(bob.id, 'prod-db')))?.id).toBe(first.id);
+
+    // Another person, or another resource, is not affected.
+    expect((await createPending('r-slot-other', ['ULEAD1'], { ...alice, id: 'UCAROL-SLOT' })).id).toBe('r-slot-other');
+
+    // Once the first is closed, the slot is free again.
+    const denied = decide(first, { type: 'review', decision: 'deny', via: 'slack' }, { now: T0 + 1, policy, actor: lead, approversByStage: [['ULEAD1'], []] });
+    if (denied.kind !== 'transition') throw new Error(denied.kind);
+    expect((await store.commit(first, denied.request, auditsOf(denied.effects), T0 + 1)).ok).toBe(true);
+    expect(await store.slotHolder(t.keys.resourceSlot(bob.id, 'prod-db'))).toBeUndefined();
+    expect((await createPending('r-slot-3', ['ULEAD1'], bob)).id).toBe('r-slot-3');
+
+    // 20 submissions at once by one person for one resource: exactly one persists.
+    const dave = { ...alice, id: 'UDAVE-SLOT' };
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.commit(undefined, pendingRequest(`r-burst-${i}`, ['ULEAD1'], dave), [], T0)),
+    );
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    expect(results.filter((r) => !r.ok && 'slotHeldBy' in r)).toHaveLength(19);
+  });
+
+  it('a slot whose holder is gone (retention, a crash, a hand edit) frees itself', async () => {
+    const erin = { ...alice, id: 'UERIN-SLOT' };
+    await createPending('r-gone', ['ULEAD1'], erin);
+    await t.redis.del(t.keys.request('r-gone'));
+    expect((await createPending('r-after-gone', ['ULEAD1'], erin)).id).toBe('r-after-gone');
   });
 });

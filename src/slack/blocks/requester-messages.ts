@@ -1,5 +1,5 @@
 import type { Resource, Workflow } from '../../config/policy';
-import { renderUserTemplate } from '../../engine/principal-template';
+import { describeSubject } from '../../engine/certificate-subject';
 import type { AccessRequest, IssuedCertificate, RequesterNotice } from '../../engine/types';
 import type { KnownBlock, SlackMessage } from './approval-message';
 import {
@@ -164,12 +164,16 @@ function sshUsage(request: AccessRequest, cert: IssuedCertificate): KnownBlock[]
   ];
 }
 
-function commonName(request: AccessRequest, resource: Resource | undefined): string {
-  try {
-    return renderUserTemplate(resource?.x509?.common_name ?? '{{user.email}}', request.requester);
-  } catch {
-    return 'USER';
-  }
+function commonName(request: AccessRequest, _resource: Resource | undefined): string {
+  return request.subject?.kind === 'x509' ? request.subject.commonName : 'USER';
+}
+
+/** "as jane.doe, postgres-ops" / "as CN=…, O=…": what the certificate will carry, never the template. */
+function grantsLine(request: AccessRequest): string {
+  if (!request.subject) return '';
+  return request.subject.kind === 'ssh'
+    ? `\nThe certificate will let you log in as: ${request.subject.principals.map(code).join(', ')}.`
+    : `\nThe certificate will name you ${code(describeSubject(request.subject))}.`;
 }
 
 function x509Usage(request: AccessRequest, cert: IssuedCertificate, resource: Resource | undefined): KnownBlock[] {
@@ -244,11 +248,22 @@ export function requesterMessage(input: RequesterMessageInput): SlackMessage {
     case 'pending':
       return one(
         `:hourglass_flowing_sand: Your request for ${what} (${formatDuration(request.grantedMs)}) is waiting for approval: ` +
-          `stage ${escapeText(stageLabel(request.stage, workflow))}. Approvers: ${mentionList(request.approvers, '_none resolved; ask an admin_')}.\n` +
+          `stage ${escapeText(stageLabel(request.stage, workflow))}. Approvers: ${mentionList(request.approvers.filter((id) => id !== request.requester.id), '_none resolved; ask an admin_')}.` +
+          `${grantsLine(request)}\n` +
           `You will hear from me here when it is decided. Access starts at approval.`,
         `Your request for ${plain} is waiting for approval`,
         [cancelButton(request)],
       );
+    case 'stage_approved': {
+      const previous = request.stage - 1;
+      const by = [...new Set(request.reviews.filter((r) => r.stage === previous && r.decision === 'approve').map((r) => r.by))];
+      return one(
+        `:arrow_right: Your request for ${what} passed stage ${escapeText(stageLabel(previous, workflow))}${by.length ? ` (approved by ${mentionList(by)})` : ''}. ` +
+          `Now waiting for stage ${escapeText(stageLabel(request.stage, workflow))}: ${mentionList(request.approvers.filter((id) => id !== request.requester.id), '_none resolved; ask an admin_')}.`,
+        `Your request for ${plain} passed a stage; waiting for the next`,
+        [cancelButton(request)],
+      );
+    }
     case 'approved': {
       const window =
         request.expiresAt !== undefined ? ` Access for ${formatDuration(request.grantedMs)}, until ${slackTime(request.expiresAt)}.` : '';

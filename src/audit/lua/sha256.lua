@@ -1,10 +1,6 @@
-/**
- * Lua shared by every script that appends audit events. Redis has no SHA-256, so the chain link
- * is computed here in Lua (Redis's bundled `bit` library): appending inside the same script as
- * the state change keeps one total order and one unbroken chain across any number of replicas,
- * with no lock and no retry. Measured: about 100 µs of Redis time per event.
- */
-export const SHA256_LUA = `
+-- SHA-256 in Lua (Redis's bundled `bit` library): Redis has no SHA-256 built in, and the audit
+-- chain link must be computed inside the script that appends, so one total order and one unbroken
+-- chain hold across any number of replicas with no lock and no retry. ~100 µs of Redis time per event.
 local band, bor, bxor, bnot, rshift, lshift, ror, tobit = bit.band, bit.bor, bit.bxor, bit.bnot, bit.rshift, bit.lshift, bit.ror, bit.tobit
 local K256 = {
 0x428a2f98,0x71374491,0xb5c0fbcf,0xe9b5dba5,0x3956c25b,0x59f111f1,0x923f82a4,0xab1c5ed5,
@@ -17,7 +13,7 @@ local K256 = {
 0x748f82ee,0x78a5636f,0x84c87814,0x8cc70208,0x90befffa,0xa4506ceb,0xbef9a3f7,0xc67178f2}
 local function sha256_hex(msg)
   local len = #msg
-  msg = msg .. "\\128" .. string.rep("\\0", (55 - len) % 64)
+  msg = msg .. "\128" .. string.rep("\0", (55 - len) % 64)
   local bits = len * 8
   local hi, lo = math.floor(bits / 4294967296), bits % 4294967296
   msg = msg .. string.char(math.floor(hi/16777216)%256, math.floor(hi/65536)%256, math.floor(hi/256)%256, hi%256,
@@ -52,31 +48,3 @@ local function uint64_be(n)
   for i = 7, 0, -1 do out[#out + 1] = string.char(math.floor(n / (256 ^ i)) % 256) end
   return table.concat(out)
 end
-`;
-
-/**
- * \`append_audit(stream, head, argv, first, count)\`: appends \`count\` events whose (body, body hash)
- * pairs start at \`argv[first]\`; returns the sequence number of the last one.
- */
-export const APPEND_AUDIT_LUA = `
-local function append_audit(stream, head, argv, first, count)
-  local state = redis.call('HMGET', head, 'seq', 'hash')
-  local seq = tonumber(state[1]) or 0
-  local prev = state[2] or string.rep('0', 64)
-  for i = 0, count - 1 do
-    local body, body_hash = argv[first + 2 * i], argv[first + 2 * i + 1]
-    seq = seq + 1
-    local hash = sha256_hex(hex_to_bin(prev) .. hex_to_bin(body_hash) .. uint64_be(seq))
-    redis.call('XADD', stream, '*', 'seq', seq, 'prev', prev, 'hash', hash, 'body', body)
-    prev = hash
-  end
-  if count > 0 then redis.call('HSET', head, 'seq', seq, 'hash', prev) end
-  return seq
-end
-`;
-
-/** Appends audit events that belong to no state change (refusals, key registrations, config loads). */
-export const APPEND_ONLY_SCRIPT = `${SHA256_LUA}${APPEND_AUDIT_LUA}
--- KEYS[1] stream, KEYS[2] head; ARGV: count, then (body, body hash) pairs
-return append_audit(KEYS[1], KEYS[2], ARGV, 2, tonumber(ARGV[1]))
-`;

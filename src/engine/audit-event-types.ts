@@ -20,6 +20,8 @@ export const AUDIT_EVENT_TYPES = {
   breakGlassReviewed: 'breakglass.reviewed',
   breakGlassReviewRefused: 'breakglass.review_refused',
   certIssued: 'cert.issued',
+  /** The worker found an approved record that its own policy does not allow, and signed nothing. */
+  issuanceRefused: 'cert.refused',
   certDelivered: 'cert.delivered',
   requestExpiring: 'request.expiring',
   requestExpired: 'request.expired',
@@ -33,6 +35,8 @@ export const AUDIT_EVENT_TYPES = {
   caRotated: 'ca.rotated',
   externalCallFailed: 'external.failed',
   signatureRefused: 'webhook.signature_refused',
+  /** Refusals beyond a person's rate limit are counted, not written one by one: this carries the count. */
+  refusalsSuppressed: 'audit.refusals_suppressed',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

@@ -1,0 +1,73 @@
+import { verifyAdminAttestation } from '../ca/admin-attestation';
+import type { CaMaterial } from '../ca/ca-directory';
+import type { Policy } from '../config/policy';
+import { verifyGrant, type GrantCheck } from '../engine/grant-verification';
+import type { AccessRequest, Actor } from '../engine/types';
+import type { Directory, OnCall } from '../requests/ports';
+
+export interface GrantVerifierDeps {
+  policy: () => Policy;
+  directory: Directory;
+  oncall: OnCall;
+  ca: () => CaMaterial;
+  /** The stored record of the grant an extension extends. */
+  request: (id: string) => Promise<AccessRequest | undefined>;
+  clock?: () => number;
+}
+
+/**
+ * Gathers, from the worker's own sources, what `verifyGrant` needs: the requester and each
+ * approver as the directory sees them now, on-call approvers resolved now, PagerDuty's on-call for
+ * break-glass, the CA-derived admin attestation. Nothing is taken from the record but its claims.
+ * Lookups that fail (Slack or PagerDuty down) throw, so the job retries rather than refusing.
+ */
+export class GrantVerifier {
+  private readonly clock: () => number;
+
+  constructor(private readonly deps: GrantVerifierDeps) {
+    this.clock = deps.clock ?? Date.now;
+  }
+
+  async verify(request: AccessRequest): Promise<GrantCheck> {
+    const policy = this.deps.policy();
+    const { directory } = this.deps;
+    const workflow = policy.workflows.get(request.workflow);
+    const requester: Actor = request.adminIssued ? { id: request.requester.id, groups: [] } : await directory.actor(request.requester.id);
+
+    const reviewers = new Map<string, Actor>();
+    const resolvedApprovers: string[][] = [];
+    if (!request.adminIssued && !request.breakGlass && !request.autoApproved && workflow) {
+      const ids = [...new Set(request.reviews.filter((r) => r.decision === 'approve').map((r) => r.by))];
+      for (const actor of await Promise.all(ids.map((id) => directory.actor(id)))) reviewers.set(actor.id, actor);
+      await Promise.all(
+        workflow.stages.map(async (stage, i) => {
+          // Named users and groups are checked against each reviewer directly; only an on-call set
+          // has to be resolved (it changes with the schedule, so it is resolved now).
+          resolvedApprovers[i] = stage.approvers.pagerduty_oncall ? await directory.resolveApprovers({ pagerduty_oncall: stage.approvers.pagerduty_oncall }) : [];
+        }),
+      );
+    }
+
+    let oncall: { services: string[]; activeIncidents: { id: string; service: string }[] } | undefined;
+    const bg = workflow?.break_glass;
+    if (request.breakGlass && bg && this.deps.oncall.enabled) {
+      const [services, activeIncidents] = await Promise.all([
+        this.deps.oncall.servicesOnCallFor(requester),
+        this.deps.oncall.activeIncidents(bg.pagerduty_services),
+      ]);
+      oncall = { services, activeIncidents };
+    }
+
+    const parent = request.extension ? await this.deps.request(request.extension.of) : undefined;
+    return verifyGrant(request, {
+      policy,
+      now: this.clock(),
+      requester,
+      reviewers,
+      resolvedApprovers,
+      ...(parent ? { parent } : {}),
+      adminAttested: request.adminIssued ? verifyAdminAttestation(request, this.deps.ca()) : false,
+      ...(oncall ? { oncall } : {}),
+    });
+  }
+}
