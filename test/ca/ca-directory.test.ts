@@ -54,13 +54,13 @@ describe('CA directory', () => {
     const dir = fresh();
     const t0 = Date.now();
     const first = initCa(dir, { now: t0 });
-    const second = rotateCa(dir, 7 * DAY, { now: t0 + DAY });
+    const second = rotateCa(dir, 7 * DAY, { now: t0 + DAY, longestCertificateMs: DAY });
     expect(second.ssh.fingerprint).not.toBe(first.ssh.fingerprint);
     expect(second.previous.map((p) => p.ssh.fingerprint)).toEqual([first.ssh.fingerprint]);
     expect(second.previous[0]!.trustUntil).toBe(t0 + 8 * DAY);
     expect(loadCa(dir, t0 + 9 * DAY).previous).toEqual([]);
     // A later rotation deletes generations whose grace has ended, private keys included.
-    const third = rotateCa(dir, 7 * DAY, { now: t0 + 10 * DAY });
+    const third = rotateCa(dir, 7 * DAY, { now: t0 + 10 * DAY, longestCertificateMs: DAY });
     expect(third.previous.map((p) => p.ssh.fingerprint)).toEqual([second.ssh.fingerprint]);
     const prevDirs = JSON.parse(readFileSync(join(dir, 'previous.json'), 'utf8')) as { previous: { id: string }[] };
     expect(prevDirs.previous).toHaveLength(1);
