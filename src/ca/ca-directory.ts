@@ -1,11 +1,11 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatDuration } from '../config/duration';
 import { sshFingerprint, sshPublicKeyBlob, sshPublicKeyFromKeyObject } from './ssh/ssh-public-key';
+import { assertPrivateDirectory, prepareCaDirectory, readPrivateKeyFile, readPublicCaFile } from './ca-file-checks';
 import { createX509CaCertificate, generateX509CaKey, type X509CaKeyKind } from './x509/x509-ca';
 import { CaAlreadyExistsError } from './errors/ca-already-exists-error';
-import { CaKeyPermissionError } from './errors/ca-key-permission-error';
 import { CaNotInitializedError } from './errors/ca-not-initialized-error';
 import { CaRotationGraceTooShortError } from './errors/ca-rotation-grace-too-short-error';
 
@@ -113,7 +113,7 @@ export function initCa(dir: string, options: InitOptions = {}): CaMaterial {
   const existing = Object.values(FILES).filter((f) => f !== FILES.trust && existsSync(join(dir, f)));
   if (existing.length)
     throw new CaAlreadyExistsError(`A CA already exists in ${dir} (${existing.join(', ')}); refusing to overwrite it. Use \`access-bot ca rotate\`.`);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  prepareCaDirectory(dir);
   writeGeneration(dir, options);
   return loadCa(dir, options.now);
 }
@@ -179,22 +179,14 @@ function sshKindOf(key: KeyObject): SshCaKeyKind {
 function readTrust(dir: string): TrustFile {
   const path = join(dir, FILES.trust);
   if (!existsSync(path)) return { previous: [] };
-  return JSON.parse(readFileSync(path, 'utf8')) as TrustFile;
-}
-
-function readPrivateKey(path: string): KeyObject {
-  const mode = statSync(path).mode & 0o777;
-  if (mode & 0o077)
-    throw new CaKeyPermissionError(
-      `${path} is readable by other users (mode ${mode.toString(8).padStart(4, '0')}); run \`chmod 600 ${path}\`. The worker will not use a CA key others can read.`,
-    );
-  return createPrivateKey(readFileSync(path));
+  return JSON.parse(readPublicCaFile(path)) as TrustFile;
 }
 
 function loadGeneration(dir: string): { ssh: SshCa; x509: X509Ca } {
-  const sshPrivate = readPrivateKey(join(dir, FILES.sshKey));
+  assertPrivateDirectory(dir);
+  const sshPrivate = readPrivateKeyFile(join(dir, FILES.sshKey));
   const sshPublic = createPublicKey(sshPrivate);
-  const x509Private = readPrivateKey(join(dir, FILES.x509Key));
+  const x509Private = readPrivateKeyFile(join(dir, FILES.x509Key));
   const publicBlob = sshPublicKeyBlob(sshPublic);
   return {
     ssh: {
@@ -204,7 +196,7 @@ function loadGeneration(dir: string): { ssh: SshCa; x509: X509Ca } {
       publicBlob,
       fingerprint: sshFingerprint(publicBlob),
     },
-    x509: { privateKey: x509Private, publicKey: createPublicKey(x509Private), certificatePem: readFileSync(join(dir, FILES.x509Cert), 'utf8') },
+    x509: { privateKey: x509Private, publicKey: createPublicKey(x509Private), certificatePem: readPublicCaFile(join(dir, FILES.x509Cert)) },
   };
 }
 
@@ -216,8 +208,10 @@ export function loadCa(dir: string, now = Date.now()): CaMaterial {
   if (!existsSync(join(dir, FILES.sshKey)) || !existsSync(join(dir, FILES.x509Key)))
     throw new CaNotInitializedError(`No CA in ${dir}. Create one with \`access-bot ca init --dir ${dir}\`.`);
   const current = loadGeneration(dir);
-  const kept = readTrust(dir)
-    .previous.filter((p) => retainUntilOf(p) > now && existsSync(join(dir, PREVIOUS_DIR, p.id)))
+  const trust = readTrust(dir);
+  if (trust.previous.length > 0 && existsSync(join(dir, PREVIOUS_DIR))) assertPrivateDirectory(join(dir, PREVIOUS_DIR));
+  const kept = trust.previous
+    .filter((p) => retainUntilOf(p) > now && existsSync(join(dir, PREVIOUS_DIR, p.id)))
     .map((p) => ({ ...p, retainUntil: retainUntilOf(p), ...loadGeneration(join(dir, PREVIOUS_DIR, p.id)) }));
   return { dir, ...current, previous: kept.filter((p) => p.trustUntil > now), retired: kept.filter((p) => p.trustUntil <= now) };
 }

@@ -11,6 +11,7 @@ import { AccessBotError } from '../errors/access-bot-error';
 import { ConfigError } from '../errors/config-error';
 import { RedisKeys } from '../store/redis-keys';
 import { Redis } from 'ioredis';
+import { existsSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { EXIT, type CliCommand, type CliIo } from './cli-io';
@@ -20,7 +21,8 @@ import { UsageError } from './usage-error';
 const HELP = `Usage:
   access-bot ca init [--dir DIR] [--ssh-key ed25519|ecdsa-p256|rsa3072] [--x509-key rsa2048|rsa3072|ecdsa-p256]
       Creates the SSH user CA (Ed25519 by default) and the X.509 client CA (RSA-2048 by default),
-      private keys mode 0600. Refuses to overwrite an existing CA.
+      private keys mode 0600, in DIR mode 0700 (an existing DIR of yours is tightened to 0700; one
+      owned by another user is refused). Refuses to overwrite an existing CA.
   access-bot ca rotate [--dir DIR] [--grace 7d] [--workflows DIR] [--allow-short-grace]
       Creates a new CA; the previous one stays trusted (served in ssh_user_ca.pub and x509_ca.pem)
       for the grace period, and its revoked certificates stay in the KRL and its CRL until every
@@ -76,8 +78,10 @@ export const caCommand: CliCommand = async (args, io) => {
     const x509Key = values['x509-key'] ?? 'rsa2048';
     if (!SSH_KINDS.includes(sshKey as SshCaKeyKind)) throw new UsageError(`--ssh-key must be one of ${SSH_KINDS.join(', ')}.`);
     if (!X509_KINDS.includes(x509Key as X509CaKeyKind)) throw new UsageError(`--x509-key must be one of ${X509_KINDS.join(', ')}.`);
+    const modeBefore = existsSync(dir) ? statSync(dir).mode & 0o777 : undefined;
     const ca = initCa(dir, { sshKey: sshKey as SshCaKeyKind, x509Key: x509Key as X509CaKeyKind });
-    io.stdout.write(`Created a CA in ${dir} (private keys mode 0600; back them up offline).\n${describe(ca)}`);
+    if (modeBefore !== undefined && modeBefore !== 0o700) io.stdout.write(`Tightened ${dir} from mode ${modeBefore.toString(8).padStart(4, '0')} to 0700.\n`);
+    io.stdout.write(`Created a CA in ${dir} (directory mode 0700, private keys mode 0600; back them up offline).\n${describe(ca)}`);
     await auditBestEffort(io, AUDIT_EVENT_TYPES.caCreated, { dir, ...summary(ca) });
     return EXIT.OK;
   }
