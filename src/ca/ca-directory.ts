@@ -202,7 +202,8 @@ function loadGeneration(dir: string): { ssh: SshCa; x509: X509Ca } {
 
 /**
  * Loads the CA, the previous generations still in grace and the retired ones whose certificates
- * may still be valid, refusing keys others can read.
+ * may still be valid. Refuses keys others can read, and files or directories others could change
+ * (see ca-file-checks.ts).
  */
 export function loadCa(dir: string, now = Date.now()): CaMaterial {
   if (!existsSync(join(dir, FILES.sshKey)) || !existsSync(join(dir, FILES.x509Key)))
