@@ -1,4 +1,6 @@
 import { createHash, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { ed25519PointProblem, ed25519PointProblemText } from '../ed25519-point';
+import { SshKeyDegenerateError } from './errors/ssh-key-degenerate-error';
 import { SshKeyInputTooLargeError } from './errors/ssh-key-input-too-large-error';
 import { SshKeyIsCertificateError } from './errors/ssh-key-is-certificate-error';
 import { SshKeyMalformedError } from './errors/ssh-key-malformed-error';
@@ -279,6 +281,11 @@ function decodeKeyFields(type: SshKeyType, reader: SshWireReader): { keyObject: 
     case 'ssh-ed25519': {
       const publicKey = reader.string('Ed25519 public key');
       if (publicKey.length !== 32) throw new SshWireFormatError('an Ed25519 public key is 32 bytes');
+      const problem = ed25519PointProblem(publicKey);
+      if (problem === 'not-on-curve') throw new SshWireFormatError('the Ed25519 key is not a point of the curve');
+      if (problem !== undefined) {
+        throw new SshKeyDegenerateError(`${ed25519PointProblemText(problem)} Create a key with \`ssh-keygen -t ed25519\` and send its .pub file.`);
+      }
       return { keyObject: jwkPublicKey({ kty: 'OKP', crv: 'Ed25519', x: publicKey.toString('base64url') }), bits: 256 };
     }
     case 'ecdsa-sha2-nistp256':

@@ -1,5 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 
+import { ed25519PointProblem, ed25519PointProblemText } from '../ed25519-point';
+import { X509PublicKeyDegenerateError } from './errors/x509-public-key-degenerate-error';
+import { X509PublicKeyMalformedError } from './errors/x509-public-key-malformed-error';
 import { X509PublicKeyUnsupportedError } from './errors/x509-public-key-unsupported-error';
 import { X509PublicKeyWeakError } from './errors/x509-public-key-weak-error';
 
@@ -45,8 +48,16 @@ export function assertAcceptedPublicKey(key: KeyObject): void {
     case 'ec':
       if (details.namedCurve !== undefined && ACCEPTED_CURVES.has(details.namedCurve)) return;
       throw new X509PublicKeyUnsupportedError(`${describePublicKey(key)} keys are not accepted; use ${ACCEPTED_KEY_TYPES}.`);
-    case 'ed25519':
+    case 'ed25519': {
+      const problem = ed25519PointProblem(Buffer.from(key.export({ format: 'jwk' }).x ?? '', 'base64url'));
+      if (problem === 'not-on-curve' || problem === 'length') throw new X509PublicKeyMalformedError(ed25519PointProblemText(problem));
+      if (problem !== undefined) {
+        throw new X509PublicKeyDegenerateError(
+          `${ed25519PointProblemText(problem)} Create a key with \`openssl genpkey -algorithm ed25519\` and send its public key or a CSR.`,
+        );
+      }
       return;
+    }
     default:
       throw new X509PublicKeyUnsupportedError(`${describePublicKey(key)} keys are not accepted; use ${ACCEPTED_KEY_TYPES}.`);
   }

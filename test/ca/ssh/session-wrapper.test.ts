@@ -104,12 +104,15 @@ beforeAll(async () => {
       input: `export ACCESS_BOT_SESSION_TEST=${token}; echo sta''rted; sleep 30; echo sur''vived\n`,
     }),
   );
-  const plain = await certificateFile(2_000);
+  // Valid long enough for its login to come out of the queue on a loaded machine; the session then
+  // waits until the certificate has expired by the clock, so it outlives it however late it started.
+  const plain = await certificateFile(6_000);
+  const expiredAfter = Math.ceil((Date.now() + 6_000) / 1000);
   startSession('plain certificate', (token) =>
     sshd.login({
       privateKeyPath: user.privateKeyPath,
       certPath: plain,
-      command: `export ACCESS_BOT_SESSION_TEST=${token}; echo started; sleep 4; echo survived`,
+      command: `export ACCESS_BOT_SESSION_TEST=${token}; echo started; until [ "$(date +%s)" -gt ${expiredAfter} ]; do sleep 0.2; done; echo survived`,
     }),
   );
 });

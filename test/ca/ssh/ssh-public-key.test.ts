@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  SshKeyDegenerateError,
   SshKeyInputTooLargeError,
   SshKeyIsCertificateError,
   SshKeyMalformedError,
@@ -11,8 +12,9 @@ import {
   SshPrivateKeySubmittedError,
   SshPublicKeyRejectedError,
 } from '../../../src/ca/ssh/errors';
-import { parseSshPublicKey, sshPublicKeyFromKeyObject, sshPublicKeyLine } from '../../../src/ca/ssh/ssh-public-key';
+import { parseSshPublicKey, sshPublicKeyFromBlob, sshPublicKeyFromKeyObject, sshPublicKeyLine } from '../../../src/ca/ssh/ssh-public-key';
 import { SshWireWriter } from '../../../src/ca/ssh/ssh-wire';
+import { DEGENERATE_ED25519_KEYS, ed25519Blob, ed25519Line } from '../degenerate-ed25519-keys';
 import {
   generateUserKey,
   makeTempDir,
@@ -164,6 +166,20 @@ describe('parseSshPublicKey rejects with a reason', () => {
     const base64Only = (keys.get('ed25519') as GeneratedUserKey).publicKeyLine.split(' ')[1];
     expect(rejection(`${base64Only} laptop`).message).toMatch(/type is missing/);
     expect(rejection('ssh-foo AAAAB3NzaC1yc2EAAAADAQABAAABAQ').message).toMatch(/not an accepted key type/);
+  });
+
+  it.each(DEGENERATE_ED25519_KEYS.map((k) => [k.label, k] as const))('rejects the degenerate Ed25519 key %s, in a line and inside a blob', (_label, key) => {
+    const error = rejection(ed25519Line(key.hex));
+    expect(error).toBeInstanceOf(SshKeyDegenerateError);
+    expect(error.code).toBe('SSH_KEY_DEGENERATE');
+    expect(() => sshPublicKeyFromBlob(ed25519Blob(key.hex))).toThrow(SshKeyDegenerateError);
+  });
+
+  it('rejects an Ed25519 key that is not a point of the curve as corrupt', () => {
+    const offCurve = '0200000000000000000000000000000000000000000000000000000000000000'; // no x gives y = 2
+    const error = rejection(ed25519Line(offCurve));
+    expect(error).toBeInstanceOf(SshKeyMalformedError);
+    expect(error.message).toMatch(/not a point of the curve/);
   });
 
   it('rejects an EC point that is not on the curve', () => {

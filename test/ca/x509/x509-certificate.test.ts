@@ -1,7 +1,8 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 
 import { createX509CaCertificate, generateX509CaKey, type X509CaKeyKind } from '../../../src/ca/x509/x509-ca';
 import { issueX509ClientCertificate, type X509ClientCertificateOptions } from '../../../src/ca/x509/x509-certificate';
+import { DEGENERATE_ED25519_KEYS, ed25519SpkiPem } from '../degenerate-ed25519-keys';
 import { opensslDate, opensslOk, ScratchDir } from './openssl-cli';
 
 const HOUR = 3_600_000;
@@ -166,6 +167,11 @@ describe('X.509 client certificate', () => {
     expect(() => issue('rsa2048', { subjectPublicKey: weak })).toThrow(expect.objectContaining({ code: 'X509_PUBLIC_KEY_WEAK' }));
     const p521 = generateKeyPairSync('ec', { namedCurve: 'secp521r1' }).publicKey;
     expect(() => issue('rsa2048', { subjectPublicKey: p521 })).toThrow(expect.objectContaining({ code: 'X509_PUBLIC_KEY_UNSUPPORTED' }));
+    // The issuer re-checks the key itself: a degenerate Ed25519 key never gets a certificate, whoever passes it in.
+    for (const key of DEGENERATE_ED25519_KEYS) {
+      const subjectPublicKey = createPublicKey(ed25519SpkiPem(key.hex));
+      expect(() => issue('rsa2048', { subjectPublicKey })).toThrow(expect.objectContaining({ code: 'X509_PUBLIC_KEY_DEGENERATE' }));
+    }
   });
 
   it('refuses an empty or reversed validity window', () => {

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createX509CaCertificate, generateX509CaKey } from '../../../src/ca/x509/x509-ca';
 import { issueX509ClientCertificate } from '../../../src/ca/x509/x509-certificate';
 import { parseX509PublicKeyInput } from '../../../src/ca/x509/x509-public-key';
+import { DEGENERATE_ED25519_KEYS, ed25519SpkiPem } from '../degenerate-ed25519-keys';
 import { opensslOk, ScratchDir } from './openssl-cli';
 
 /** SHA-256 of the SPKI DER as openssl computes it, in the parser's `AB:CD:…` form. */
@@ -153,6 +154,16 @@ describe('parseX509PublicKeyInput', () => {
       const result = refusal(publicPem(keyFile).pem);
       expect(result.code).toBe(code);
       expect(result.message).toMatch(reason);
+    });
+
+    it.each(DEGENERATE_ED25519_KEYS.map((k) => [k.label, k] as const))('the degenerate Ed25519 key %s', (_label, key) => {
+      const result = refusal(ed25519SpkiPem(key.hex));
+      expect(result.code).toBe('X509_PUBLIC_KEY_DEGENERATE');
+      expect(result.message).toMatch(key.kind === 'small-order' ? /forged without the private key/ : /not in canonical form/);
+    });
+
+    it('an Ed25519 key that is not a point of the curve', () => {
+      expect(refusal(ed25519SpkiPem(`02${'00'.repeat(31)}`))).toEqual({ code: 'X509_PUBLIC_KEY_MALFORMED', message: expect.stringMatching(/not a point of the curve/) });
     });
 
     it('a DSA key', () => {

@@ -4,6 +4,7 @@ export { SshKeyTypeMismatchError } from './ssh-key-type-mismatch-error';
 export { SshKeyTypeUnsupportedError } from './ssh-key-type-unsupported-error';
 export { SshKeyIsCertificateError } from './ssh-key-is-certificate-error';
 export { SshKeyTooWeakError } from './ssh-key-too-weak-error';
+export { SshKeyDegenerateError } from './ssh-key-degenerate-error';
 export { SshPrivateKeySubmittedError } from './ssh-private-key-submitted-error';
 export { SshKeyInputTooLargeError } from './ssh-key-input-too-large-error';
 export { SshWireFormatError } from './ssh-wire-format-error';
