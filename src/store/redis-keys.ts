@@ -44,7 +44,7 @@ export class RedisKeys {
   get revokedSerials(): string {
     return `${this.base}:ca:revoked`;
   }
-  /** Dedupe of webhook deliveries and Slack retries. */
+  /** A delivery already accepted: a signed Slack request (`slack`, `ts:signature`) or a webhook id. */
   delivery(source: string, id: string): string {
     return `${this.base}:seen:${source}:${id}`;
   }
