@@ -68,7 +68,8 @@ export function slackSignatureGuard(options: SlackSignatureGuardOptions): Reques
           const code = (err as { code?: string }).code ?? 'SLACK_REPLAY_CHECK_UNAVAILABLE';
           res.status(503).type('application/json').send(JSON.stringify({ error: code, message: 'Try again shortly.' }));
         },
-      );
+      )
+        .catch(next);
     },
   ];
 }
