@@ -207,6 +207,18 @@ describe('audit verify --file: filtered and ranged exports', () => {
     expect(json.notProven).toEqual(expect.arrayContaining([expect.stringMatching(/cannot prove that no matching event was left out/)]));
   });
 
+  it('an empty selection verifies as empty, and its trailer still names the head it was taken at', async () => {
+    const file = await exportTo('none.jsonl', ['--request', 'no-such-request']);
+    const head = await log.head();
+    expect(JSON.parse(lines(file).at(-1)!)).toMatchObject({ auditExport: { count: 0, last: null, head: { seq: 8, hash: head.hash } } });
+    const { code, json } = await verifyJson(file);
+    expect(code).toBe(0);
+    expect(json).toMatchObject({ ok: true, count: 0, scope: 'selection', truncationRuledOut: true });
+    // Cutting the trailer off an empty export is still caught.
+    writeLines(file, lines(file).slice(0, 1));
+    expect((await runCli(['audit', 'verify', '--file', file])).stdout).toMatch(/^BROKEN at event 1: the export trailer is missing: the file ends after its header/);
+  });
+
   it('an event removed from inside a selection is caught by the trailer count', async () => {
     const file = await exportTo('type.jsonl', ['--type', 'request']);
     const all = lines(file);
