@@ -1,6 +1,8 @@
 import { verifyChain, type VerifyResult } from '../audit/audit-chain';
-import { auditFilter } from '../audit/audit-filter';
-import { readAuditJsonl } from '../audit/jsonl-file-reader';
+import type { ExportFilter } from '../audit/audit-export-format';
+import { exportAuditLog } from '../audit/audit-exporter';
+import { describeExportFile, verifyExportFile } from '../audit/export-file-verifier';
+import { readAuditExport } from '../audit/jsonl-file-reader';
 import { RedisAuditLog } from '../audit/redis-audit-log';
 import { createRedis } from '../app/redis-connection';
 import { loadEnv } from '../config/env';
@@ -13,10 +15,12 @@ import { UsageError } from './usage-error';
 const HELP = `Usage:
   access-bot audit verify [--file FILE] [--anchor SEQ:HASH] [--json]
       Proves the audit log unbroken (exit 0, prints the count and head hash), or names the first
-      bad event (exit 1). --file verifies an exported JSON-lines file instead of Redis.
+      bad event (exit 1). --file verifies an exported JSON-lines file instead of Redis: its trailer
+      shows a cut end; it says what it cannot prove (a file with no trailer, a filtered export).
       --anchor checks that the log still contains a head you recorded earlier.
   access-bot audit export [--since T] [--until T] [--request ID] [--user U] [--type TYPE]
-      Prints events as JSON lines. T is a date (2026-11-01, 2026-11-01T09:00:00Z) or a duration
+      Prints events as JSON lines between a header line and a trailer line (count, last event,
+      the log's head, the filter). T is a date (2026-11-01, 2026-11-01T09:00:00Z) or a duration
       meaning "that long ago" (24h, 7d). --user keeps what the user did and every event of their
       requests. --type keeps one type or a family (request, review, cert, breakglass…).
 `;
@@ -54,6 +58,13 @@ async function verify(rest: string[], io: CliIo): Promise<number> {
     anchor = { seq: Number(m[1]), hash: m[2]! };
   }
 
+  if (typeof values.file === 'string') {
+    // An export file has its own scope (full, range, selection) and end (the trailer): see export-file-verifier.
+    const report = await verifyExportFile(readAuditExport(values.file), anchor);
+    io.stdout.write(values.json ? `${JSON.stringify(report)}\n` : describeExportFile(report));
+    return report.ok ? EXIT.OK : EXIT.NEGATIVE;
+  }
+
   let result: VerifyResult;
   let anchorFound = anchor === undefined;
   const checkAnchor = async function* <E extends { seq: number; hash: string }>(events: AsyncIterable<E>) {
@@ -62,16 +73,12 @@ async function verify(rest: string[], io: CliIo): Promise<number> {
       yield e;
     }
   };
-  if (typeof values.file === 'string') {
-    result = await verifyChain(checkAnchor(readAuditJsonl(values.file)));
-  } else {
-    const { log, close } = openLog(io);
-    try {
-      const head = await log.head();
-      result = await verifyChain(checkAnchor(log.read({ toSeq: head.seq })), head);
-    } finally {
-      await close();
-    }
+  const { log, close } = openLog(io);
+  try {
+    const head = await log.head();
+    result = await verifyChain(checkAnchor(log.read({ toSeq: head.seq })), head);
+  } finally {
+    await close();
   }
 
   if (result.ok && !anchorFound) {
@@ -112,23 +119,18 @@ async function exportEvents(rest: string[], io: CliIo): Promise<number> {
     return EXIT.OK;
   }
   const now = Date.now();
-  const since = typeof values.since === 'string' ? parseTimeOption('since', values.since, now) : undefined;
-  const until = typeof values.until === 'string' ? parseTimeOption('until', values.until, now) : undefined;
-  const keep = auditFilter({
+  const iso = (name: 'since' | 'until', value: unknown) =>
+    typeof value === 'string' ? { [name]: new Date(parseTimeOption(name, value, now)).toISOString() } : {};
+  const filter: ExportFilter = {
+    ...iso('since', values.since),
+    ...iso('until', values.until),
     ...(typeof values.request === 'string' ? { requestId: values.request } : {}),
     ...(typeof values.user === 'string' ? { user: values.user } : {}),
     ...(typeof values.type === 'string' ? { type: values.type } : {}),
-  });
+  };
   const { log, close } = openLog(io);
   try {
-    // Filter on the event's own time. The whole log is read: the user filter needs each request's
-    // creation event, which may be older than --since.
-    for await (const event of log.read()) {
-      if (!keep(event)) continue;
-      const at = Date.parse(event.at);
-      if ((since !== undefined && at < since) || (until !== undefined && at > until)) continue;
-      io.stdout.write(`${JSON.stringify(event)}\n`);
-    }
+    await exportAuditLog(log, filter, (line) => io.stdout.write(line));
   } finally {
     await close();
   }

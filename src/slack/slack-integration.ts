@@ -19,6 +19,7 @@ import { DenyReasonModal } from './modals/deny-reason-modal';
 import { RequestModal } from './modals/request-modal';
 import { SlackDirectory } from './slack-directory';
 import { SlackNotifier } from './slack-notifier';
+import { RedisReplayLedger } from './slack-replay-ledger';
 import { createSlackApp, type SlackTransport } from './slack-transport';
 import { callSlack, createSlackWebClient, type WebClient } from './slack-web-api';
 
@@ -118,6 +119,7 @@ export function createSlackIntegration(ctx: AppContext, settings: SlackSettings,
           })
           .catch((err: unknown) => logger.error({ err }, 'could not audit a refused Slack signature'));
       },
+      replays: new RedisReplayLedger(ctx.redis, ctx.keys),
       ...(settings.signingSecret ? { signingSecret: settings.signingSecret } : {}),
       ...(settings.appToken ? { appToken: settings.appToken } : {}),
       ...(settings.apiUrl ? { apiUrl: settings.apiUrl } : {}),

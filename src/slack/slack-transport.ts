@@ -16,9 +16,10 @@ import { SlackAuthError } from './errors/slack-auth-error';
 import { SlackTransportConfigError } from './errors/slack-transport-config-error';
 import { SlackUnavailableError } from './errors/slack-unavailable-error';
 
-/** Where Slack sends slash commands, interactivity, options loads and events in HTTP mode. */
+import type { ReplayLedger } from './slack-replay-ledger';
 import { slackSignatureGuard, type SignatureRefusal } from './slack-signature-guard';
 
+/** Where Slack sends slash commands, interactivity, options loads and events in HTTP mode. */
 export const SLACK_EVENTS_PATH = '/slack/events';
 
 export type SlackTransportMode = 'http' | 'socket';
@@ -42,6 +43,8 @@ export interface SlackTransportOptions {
   drainTimeoutMs?: number;
   /** HTTP mode: told of every request refused for its signature (to audit it). */
   onSignatureRefused?: (reason: SignatureRefusal, remoteAddress: string | undefined) => void;
+  /** Required in HTTP mode: remembers accepted signed requests across replicas, so a replay is refused. */
+  replays?: ReplayLedger;
 }
 
 export interface SlackTransport {
@@ -150,6 +153,10 @@ function startupError(err: unknown): Error {
  * acking at once makes retries rare, request state changes go through the store's compare-and-set,
  * and an App Home publish is the same view twice. Double clicks are not retries but separate
  * requests, made one decision by the same compare-and-set. Retries are logged at info.
+ *
+ * Replays are not redeliveries: a redelivery is signed anew, a replay is the same bytes, timestamp
+ * and signature again. The signature guard accepts each signed request once across replicas (see
+ * slack-replay-ledger.ts) and refuses the rest with 401 before Bolt sees them.
  */
 export function createSlackApp(options: SlackTransportOptions): SlackTransport {
   const { logger } = options;
@@ -160,6 +167,8 @@ export function createSlackApp(options: SlackTransportOptions): SlackTransport {
     throw new SlackTransportConfigError('Slack needs SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)');
   if (mode === 'http' && !options.httpServer)
     throw new SlackTransportConfigError('Slack HTTP mode needs the HTTP server to mount /slack/events on');
+  if (mode === 'http' && !options.replays)
+    throw new SlackTransportConfigError('Slack HTTP mode needs a replay ledger (Redis) to refuse replayed requests');
 
   const clientOptions: webApi.WebClientOptions = {
     retryConfig: options.retryConfig ?? DEFAULT_RETRY,
@@ -179,7 +188,15 @@ export function createSlackApp(options: SlackTransportOptions): SlackTransport {
       }
       res.status(503).json({ error: 'SLACK_NOT_READY', message: 'The Slack app is not started' });
     });
-    router.post(SLACK_EVENTS_PATH, ...slackSignatureGuard(options.signingSecret ?? '', options.onSignatureRefused ?? (() => undefined)));
+    router.post(
+      SLACK_EVENTS_PATH,
+      ...slackSignatureGuard({
+        signingSecret: options.signingSecret ?? '',
+        onRefused: options.onSignatureRefused ?? (() => undefined),
+        replays: options.replays!,
+        logger: logger.child({ component: 'slack-signature' }),
+      }),
+    );
     receiver = new ExpressReceiver({
       signingSecret: options.signingSecret ?? '',
       logger: boltLogger,

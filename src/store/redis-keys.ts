@@ -70,7 +70,7 @@ export class RedisKeys {
   get suppressedSince(): string {
     return `${this.base}:rl:suppressed:since`;
   }
-  /** Dedupe of webhook deliveries and Slack retries. */
+  /** A delivery already accepted: a signed Slack request (`slack`, `ts:signature`) or a webhook id. */
   delivery(source: string, id: string): string {
     return `${this.base}:seen:${source}:${id}`;
   }

@@ -4,19 +4,35 @@ import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { webApi } from '@slack/bolt';
 import express from 'express';
+import { Redis } from 'ioredis';
 import { parse as parseYaml } from 'yaml';
 import { AccessBotError } from '../../src/errors/access-bot-error';
 import { captureRawBody, createHttpServer, rawBodyOf, type HttpServer, type Readiness } from '../../src/http/http-server';
-import { silentLogger } from '../../src/log/logger';
+import { createLogger, silentLogger } from '../../src/log/logger';
 import { SlackApiError } from '../../src/slack/errors/slack-api-error';
 import { SlackAuthError } from '../../src/slack/errors/slack-auth-error';
 import { SlackTransportConfigError } from '../../src/slack/errors/slack-transport-config-error';
 import { createSlackApp, SLACK_EVENTS_PATH, type SlackTransport } from '../../src/slack/slack-transport';
+import { RedisReplayLedger, type ReplayLedger } from '../../src/slack/slack-replay-ledger';
+import type { SignatureRefusal } from '../../src/slack/slack-signature-guard';
+import { AppContext } from '../../src/app/app-context';
+import { startBotProcess } from '../../src/app/bot-process';
+import { loadEnv } from '../../src/config/env';
+import { createSlackIntegration } from '../../src/slack/slack-integration';
 import { FakeSlackApi } from '../fakes/slack-api';
+import { eventually } from '../helpers/app';
+import { testRedis } from '../helpers/redis';
 import { SlackRequests, slackSignature } from '../helpers/slack-requests';
+import { E2e, SIGNING_SECRET as E2E_SIGNING_SECRET, userSshKey } from './e2e-harness';
+import { ALICE as E2E_ALICE, USERGROUPS as E2E_USERGROUPS, USERS as E2E_USERS, WORKFLOWS as E2E_WORKFLOWS } from './e2e-fixtures';
 
 const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 const logger = silentLogger();
+
+// Accepted signed requests are remembered in Redis (issue 7, item 10): one prefix for this file.
+const ledgerRedis = testRedis('slack-replays');
+const replays: ReplayLedger = new RedisReplayLedger(ledgerRedis.redis, ledgerRedis.keys);
+afterAll(() => ledgerRedis.cleanup());
 
 const ALICE = { id: 'U0ALICE', name: 'alice', email: 'alice@example.com', realName: 'Alice Liddell', tz: 'Europe/Paris', groups: ['S0SRE'] };
 const BOB = { id: 'U0BOB', name: 'bob', email: 'bob@example.com', realName: 'Bob Builder', tz: 'America/New_York' };
@@ -40,17 +56,28 @@ interface Harness {
   transport: SlackTransport;
   slack: SlackRequests;
   base: string;
+  /** Every refusal the guard reported, in order. */
+  refusals: SignatureRefusal[];
 }
 
-async function startHarness(fake: FakeSlackApi, apiUrl: string, readiness: () => Promise<Readiness>, start = true): Promise<Harness> {
+async function startHarness(
+  fake: FakeSlackApi,
+  apiUrl: string,
+  readiness: () => Promise<Readiness>,
+  start = true,
+  options: { replays?: ReplayLedger; logger?: typeof logger } = {},
+): Promise<Harness> {
   const http = createHttpServer({ logger, readiness });
+  const refusals: SignatureRefusal[] = [];
   const transport = createSlackApp({
     botToken: fake.token,
     signingSecret: SIGNING_SECRET,
     apiUrl,
-    logger,
+    logger: options.logger ?? logger,
     httpServer: http,
     retryConfig: { retries: 0 },
+    replays: options.replays ?? replays,
+    onSignatureRefused: (reason) => refusals.push(reason),
   });
   const { port } = await http.listen(0, '127.0.0.1');
   if (start) await transport.start();
@@ -62,7 +89,7 @@ async function startHarness(fake: FakeSlackApi, apiUrl: string, readiness: () =>
     botUserId: fake.botUserId,
     newTriggerId: (userId) => fake.newTriggerId({ userId }),
   });
-  return { fake, http, transport, slack, base };
+  return { fake, http, transport, slack, base, refusals };
 }
 
 describe('Slack transport in HTTP mode, on our express server, against the fake Web API', () => {
@@ -239,6 +266,30 @@ describe('Slack transport in HTTP mode, on our express server, against the fake 
     });
     expect(res.status).toBe(401);
     expect(commandsSeen).not.toContain('tampereX');
+  });
+
+  test('a correctly signed request sent again is refused with 401 as replayed, and its handler runs once', async () => {
+    const body = new URLSearchParams(h.slack.slashCommandForm({ userId: ALICE.id, text: 'replayed-once' })).toString();
+    const timestampSec = Math.floor(Date.now() / 1000);
+    const first = await h.slack.post(body, 'application/x-www-form-urlencoded', { timestampSec });
+    expect(first.status).toBe(200);
+    const again = await h.slack.post(body, 'application/x-www-form-urlencoded', { timestampSec });
+    expect(again.status).toBe(401);
+    expect(again.json()).toEqual({ error: 'SIGNATURE_REPLAYED', message: 'This signed Slack request was already received.' });
+    expect(h.refusals.at(-1)).toBe('replayed');
+    expect(commandsSeen.filter((t) => t === 'replayed-once')).toHaveLength(1);
+    // The pair is remembered for longer than the two-sided window it could be accepted in.
+    const ttl = await ledgerRedis.redis.ttl(ledgerRedis.keys.delivery('slack', `${timestampSec}:${slackSignature(SIGNING_SECRET, timestampSec, body).slice(3)}`));
+    expect(ttl).toBeGreaterThan(600);
+  });
+
+  test('a forged request is not remembered: the genuine one signed for the same moment still gets through', async () => {
+    const body = new URLSearchParams(h.slack.slashCommandForm({ userId: ALICE.id, text: 'genuine-after-forgery' })).toString();
+    const timestampSec = Math.floor(Date.now() / 1000);
+    expect((await h.slack.post(body, 'application/x-www-form-urlencoded', { timestampSec, signing: 'forged' })).status).toBe(401);
+    expect(h.refusals.at(-1)).toBe('signature mismatch');
+    expect((await h.slack.post(body, 'application/x-www-form-urlencoded', { timestampSec })).status).toBe(200);
+    expect(commandsSeen).toContain('genuine-after-forgery');
   });
 
   test('url_verification answers the challenge', async () => {
@@ -558,7 +609,7 @@ describe('Slack transport: modes, configuration and lifecycle', () => {
 
   test('a signing secret selects HTTP mode even when an app token is also set', async () => {
     const http = createHttpServer({ logger, readiness: async () => ({ ready: true, checks: {} }) });
-    const transport = createSlackApp({ botToken: fake.token, signingSecret: SIGNING_SECRET, appToken: 'xapp-1-x', apiUrl, logger, httpServer: http });
+    const transport = createSlackApp({ botToken: fake.token, signingSecret: SIGNING_SECRET, appToken: 'xapp-1-x', apiUrl, logger, httpServer: http, replays });
     expect(transport.mode).toBe('http');
     await transport.stop();
   });
@@ -567,12 +618,14 @@ describe('Slack transport: modes, configuration and lifecycle', () => {
     expect(() => createSlackApp({ botToken: fake.token, logger })).toThrow(SlackTransportConfigError);
     expect(() => createSlackApp({ botToken: fake.token, logger })).toThrow(/SLACK_SIGNING_SECRET.*SLACK_APP_TOKEN/);
     expect(() => createSlackApp({ botToken: fake.token, signingSecret: SIGNING_SECRET, logger })).toThrow(/HTTP server/);
+    const http = createHttpServer({ logger, readiness: async () => ({ ready: true, checks: {} }) });
+    expect(() => createSlackApp({ botToken: fake.token, signingSecret: SIGNING_SECRET, logger, httpServer: http })).toThrow(/replay ledger/);
     expect(() => createSlackApp({ botToken: '', appToken: 'xapp-1-x', logger })).toThrow(/SLACK_BOT_TOKEN/);
   });
 
   test('a bot token Slack rejects fails start() with SLACK_AUTH_FAILED', async () => {
     const http = createHttpServer({ logger, readiness: async () => ({ ready: true, checks: {} }) });
-    const transport = createSlackApp({ botToken: 'xoxb-revoked', signingSecret: SIGNING_SECRET, apiUrl, logger, httpServer: http, retryConfig: { retries: 0 } });
+    const transport = createSlackApp({ botToken: 'xoxb-revoked', signingSecret: SIGNING_SECRET, apiUrl, logger, httpServer: http, retryConfig: { retries: 0 }, replays });
     const err: unknown = await transport.start().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SlackAuthError);
     expect(err).toMatchObject({ code: 'SLACK_AUTH_FAILED', slackError: 'invalid_auth' });
@@ -618,6 +671,37 @@ describe('Slack transport: modes, configuration and lifecycle', () => {
     } finally {
       gate.resolve();
       await h.http.close();
+    }
+  });
+
+  test('when the replay check cannot reach Redis, a signed request is refused with 503 (fail closed) and the log says so', async () => {
+    const lines: string[] = [];
+    const captured = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+    // Nothing listens on port 1: every command fails (ioredis gives up after one retry).
+    const down = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 1, retryStrategy: () => 50, lazyConnect: true });
+    down.on('error', () => undefined);
+    const h = await startHarness(fake, apiUrl, async () => ({ ready: true, checks: {} }), true, {
+      replays: new RedisReplayLedger(down, ledgerRedis.keys, 1_000),
+      logger: captured,
+    });
+    let ran = false;
+    h.transport.app.command('/access', async ({ ack }) => {
+      ran = true;
+      await ack();
+    });
+    try {
+      const res = await h.slack.slashCommand({ userId: ALICE.id, text: 'while redis is down' });
+      expect(res.status).toBe(503);
+      expect(res.json()).toMatchObject({ error: 'SLACK_REPLAY_CHECK_UNAVAILABLE' });
+      expect(ran).toBe(false);
+      const logged = lines.map((l) => JSON.parse(l) as { level: number; msg: string; err?: { code?: string } });
+      expect(logged).toContainEqual(
+        expect.objectContaining({ level: 50, msg: expect.stringMatching(/refused \(503\).*failing closed/), err: expect.objectContaining({ code: 'SLACK_REPLAY_CHECK_UNAVAILABLE' }) }),
+      );
+    } finally {
+      await h.transport.stop();
+      await h.http.close();
+      down.disconnect();
     }
   });
 
@@ -718,5 +802,92 @@ describe('docs/slack-app-manifest.yml', () => {
     expect(manifest.oauth_config.scopes.bot.sort()).toEqual(
       ['commands', 'chat:write', 'im:write', 'users:read', 'users:read.email', 'usergroups:read', 'reactions:write'].sort(),
     );
+  });
+});
+
+describe('replayed signed requests (issue 7, item 10): each signed delivery is accepted once, across replicas', () => {
+  let e2e: E2e;
+  const key = userSshKey('alice@replay');
+  const FORM = 'application/x-www-form-urlencoded';
+
+  beforeAll(async () => {
+    e2e = await E2e.start({ workflows: E2E_WORKFLOWS, users: E2E_USERS, usergroups: E2E_USERGROUPS });
+    await e2e.command(E2E_ALICE.id, `key add ${key.pub}`);
+  });
+  afterAll(async () => {
+    await e2e?.stop();
+    key.remove();
+  });
+
+  /** A signed `/access` body exactly as Slack sent it once: the same bytes, timestamp and signature can be sent again. */
+  function capturedCommand(text: string): { body: string; timestampSec: number; responseId: string } {
+    const responseUrl = e2e.fake.responseUrl();
+    const body = new URLSearchParams({ ...e2e.slack.slashCommandForm({ userId: E2E_ALICE.id, text }), response_url: responseUrl }).toString();
+    return { body, timestampSec: Math.floor(Date.now() / 1000), responseId: responseUrl.split('/').at(-1) ?? '' };
+  }
+
+  async function requestsWithReason(reason: string) {
+    const records = (await e2e.ctx.store.listByRequester(E2E_ALICE.id, 100)).filter((r) => r.reason === reason);
+    const created = await e2e.audit((ev) => ev.type === 'request.created' && ev.data.reason === reason);
+    return { records, created };
+  }
+
+  test('the same signed /access body sent twice makes one request; the replay answers 401 and is audited as replayed', async () => {
+    const reason = 'INC-710 replayed command';
+    const captured = capturedCommand(`prod-ssh 1h ${reason}`);
+    const first = await e2e.slack.post(captured.body, FORM, { timestampSec: captured.timestampSec });
+    expect(first.status).toBe(200);
+    const replay = await e2e.slack.post(captured.body, FORM, { timestampSec: captured.timestampSec });
+    expect(replay.status).toBe(401);
+    expect(replay.json()).toMatchObject({ error: 'SIGNATURE_REPLAYED' });
+
+    const reply = await e2e.fake.waitForResponse((r) => r.id === captured.responseId);
+    expect(String(reply.body.text)).toMatch(/waiting for approval/);
+    const { records, created } = await requestsWithReason(reason);
+    expect(records).toHaveLength(1);
+    expect(created).toHaveLength(1);
+    const refused = await eventually(async () => {
+      const found = await e2e.audit((ev) => ev.type === 'webhook.signature_refused' && ev.data.reason === 'replayed');
+      return found.length ? found : undefined;
+    });
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ actor: { id: 'unknown', via: 'slack' }, data: { source: 'slack', reason: 'replayed' } });
+  });
+
+  test('two bot replicas on one Redis prefix, sent the same signed body at once, accept it once', async () => {
+    const ctx2 = await AppContext.create(loadEnv(e2e.app.env), silentLogger());
+    const settings = ctx2.env.slack;
+    if (!settings) throw new Error('Slack settings expected');
+    const integration2 = createSlackIntegration(ctx2, settings);
+    const bot2 = await startBotProcess(ctx2, [integration2.mount], 0);
+    await integration2.start();
+    try {
+      const replica2 = new SlackRequests({ url: `http://127.0.0.1:${bot2.port}${SLACK_EVENTS_PATH}`, signingSecret: E2E_SIGNING_SECRET });
+      const reason = 'INC-711 replayed to two replicas';
+      const captured = capturedCommand(`prod-ssh 1h ${reason}`);
+      const answers = await Promise.all([
+        e2e.slack.post(captured.body, FORM, { timestampSec: captured.timestampSec }),
+        replica2.post(captured.body, FORM, { timestampSec: captured.timestampSec }),
+      ]);
+      expect(answers.map((a) => a.status).sort()).toEqual([200, 401]);
+
+      await e2e.fake.waitForResponse((r) => r.id === captured.responseId);
+      const { records, created } = await requestsWithReason(reason);
+      expect(records).toHaveLength(1);
+      expect(created).toHaveLength(1);
+    } finally {
+      await integration2.stop();
+      await bot2.stop();
+      await ctx2.close();
+    }
+  });
+
+  test('a Slack redelivery (new timestamp and signature, X-Slack-Retry-Num) is not a replay', async () => {
+    const body = e2e.slack.eventCallbackBody({ type: 'app_home_opened', user: E2E_ALICE.id, channel: 'D0ALICE', tab: 'home' }, 'Ev0REDELIVER1');
+    const raw = JSON.stringify(body);
+    const now = Math.floor(Date.now() / 1000);
+    const first = await e2e.slack.post(raw, 'application/json', { timestampSec: now - 1 });
+    const retry = await e2e.slack.post(raw, 'application/json', { timestampSec: now, retryNum: 1, retryReason: 'http_timeout' });
+    expect([first.status, retry.status]).toEqual([200, 200]);
   });
 });

@@ -19,12 +19,30 @@ export const SLACK_LIMITS = {
 const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
 
 /**
- * Escapes the three characters Slack reads as control sequences in mrkdwn and plain text. Applied
- * to everything that comes from people (reasons, tickets, comments), so `<!channel>` in a reason
- * is shown, never sent.
+ * Characters that change how the text around them reads without being seen themselves. Bidi
+ * embeddings, overrides, isolates and marks (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C)
+ * reorder what an approver reads: "fix\u202Egnp.exe" shows as "fixexe.png". U+2028 and U+2029
+ * break lines where no newline seems to be. C0 and C1 controls other than tab, newline and
+ * carriage return have no business in a reason. Zero-width joiners stay (emoji need them), and
+ * so does right-to-left text itself.
+ */
+const INVISIBLE_CONTROLS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]/g;
+
+/**
+ * Replaces each invisible control with a visible tag (`[U+202E]`), so a person sees that something
+ * odd was typed rather than being misled by it. The audit log keeps the text as typed.
+ */
+export function neutraliseControls(text: string): string {
+  return text.replace(INVISIBLE_CONTROLS, (c) => `[U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}]`);
+}
+
+/**
+ * Escapes the three characters Slack reads as control sequences in mrkdwn and plain text, and
+ * neutralises invisible controls. Applied to everything that comes from people (reasons, tickets,
+ * comments), so `<!channel>` in a reason is shown, never sent, and a right-to-left override is seen.
  */
 export function escapeText(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return neutraliseControls(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** `<@U123>`, which Slack shows as the person's name; anything that is not a user id is shown as text. */
@@ -59,9 +77,14 @@ export function relativeTime(epochMs: number, now: number): string {
   return delta > 0 ? `in ${formatDuration(delta)}` : `${formatDuration(-delta)} ago`;
 }
 
-/** Cuts `text` to at most `max` characters, marking the cut with an ellipsis. */
+/**
+ * Cuts `text` to at most `max` characters, marking the cut with an ellipsis. Every block builder
+ * caps its text with it, plain_text headers and labels included, so it neutralises invisible
+ * controls too: a second line of defence for text that skipped escapeText.
+ */
 export function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
+  const shown = neutraliseControls(text);
+  return shown.length <= max ? shown : `${shown.slice(0, Math.max(0, max - 1))}…`;
 }
 
 /** A mrkdwn block quote of text from a person (escaped), every line quoted. */
