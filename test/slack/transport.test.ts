@@ -863,6 +863,8 @@ describe('replayed signed requests (issue 7, item 10): each signed delivery is a
     await integration2.start();
     try {
       const replica2 = new SlackRequests({ url: `http://127.0.0.1:${bot2.port}${SLACK_EVENTS_PATH}`, signingSecret: E2E_SIGNING_SECRET });
+      // Alice holds one open request per resource: withdraw the previous test's first.
+      await e2e.closeOpenRequestsOf([E2E_ALICE.id]);
       const reason = 'INC-711 replayed to two replicas';
       const captured = capturedCommand(`prod-ssh 1h ${reason}`);
       const answers = await Promise.all([
