@@ -13,6 +13,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
   cert: { summary: 'sign | revoke | show certificates (admin)', load: async () => (require('./cli/cert-command') as typeof import('./cli/cert-command')).certCommand },
   workflows: { summary: 'check | simulate | schema: the workflow files', load: async () => (require('./cli/workflows-command') as typeof import('./cli/workflows-command')).workflowsCommand },
   audit: { summary: 'verify | export the audit log', load: async () => (require('./cli/audit-command') as typeof import('./cli/audit-command')).auditCommand },
+  redis: { summary: 'acl: the Redis ACL rules for the bot and the worker', load: async () => (require('./cli/redis-command') as typeof import('./cli/redis-command')).redisCommand },
 };
 
 export function usage(): string {

@@ -64,8 +64,9 @@ export class AppContext {
     // the service reaches them through these forwarding adapters.
     const ctx = this;
     this.currentPolicy = policy;
-    this.redis = createRedis(env.REDIS_URL, { name: 'access-bot' });
-    this.bullConnection = createRedis(env.REDIS_URL, { forBlocking: true, name: 'access-bot-queue' });
+    const tls = env.redisTls ? { tls: env.redisTls } : {};
+    this.redis = createRedis(env.REDIS_URL, { name: 'access-bot', ...tls });
+    this.bullConnection = createRedis(env.REDIS_URL, { forBlocking: true, name: 'access-bot-queue', ...tls });
     this.keys = new RedisKeys(env.REDIS_PREFIX);
     this.store = new RedisRequestStore(this.redis, this.keys);
     this.audit = new RedisAuditLog(this.redis, this.keys);

@@ -19,7 +19,11 @@ export async function startAuditSinks(ctx: AppContext, processName: string): Pro
   ];
   const running = await Promise.all(
     sinks.map(async (sink) => {
-      const connection = createRedis(env.REDIS_URL, { forBlocking: true, name: `access-bot-audit-${sink.name}` });
+      const connection = createRedis(env.REDIS_URL, {
+        forBlocking: true,
+        name: `access-bot-audit-${sink.name}`,
+        ...(env.redisTls ? { tls: env.redisTls } : {}),
+      });
       const shipper = new AuditShipper(connection, ctx.keys, sink, logger, { consumer: `${hostname()}-${process.pid}-${processName}` });
       await shipper.start();
       return { shipper, connection };

@@ -34,7 +34,7 @@ export const auditCommand: CliCommand = async (args, io) => {
 
 function openLog(io: CliIo) {
   const env = loadEnv(io.env);
-  const redis = createRedis(env.REDIS_URL, { name: 'access-bot-cli' });
+  const redis = createRedis(env.REDIS_URL, { name: 'access-bot-cli', ...(env.redisTls ? { tls: env.redisTls } : {}) });
   return { log: new RedisAuditLog(redis, new RedisKeys(env.REDIS_PREFIX)), close: () => redis.quit() };
 }
 

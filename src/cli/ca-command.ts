@@ -10,7 +10,8 @@ import { loadPolicy } from '../config/workflow-loader';
 import { AccessBotError } from '../errors/access-bot-error';
 import { ConfigError } from '../errors/config-error';
 import { RedisKeys } from '../store/redis-keys';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedis } from '../app/redis-connection';
 import { existsSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
@@ -177,7 +178,11 @@ async function auditBestEffort(io: CliIo, type: string, data: Record<string, unk
   let redis: Redis | undefined;
   try {
     const env = loadEnv(io.env);
-    redis = new Redis(env.REDIS_URL, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    redis = createRedis(env.REDIS_URL, {
+      name: 'access-bot-cli',
+      ...(env.redisTls ? { tls: env.redisTls } : {}),
+      extra: { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 1, retryStrategy: () => null },
+    });
     await redis.connect();
     await new RedisAuditLog(redis, new RedisKeys(env.REDIS_PREFIX)).append(
       [{ type, actor: { id: `cli:${userInfo().username}`, via: 'cli' }, data }],

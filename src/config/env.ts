@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_SESSION_WRAPPER_PATH } from '../ca/ssh/session-force-command';
 import { ConfigError } from '../errors/config-error';
@@ -42,6 +43,10 @@ const urlWithDefault = (fallback: string) => z.string().trim().url({ message: 'm
 
 const EnvSchema = z.object({
   REDIS_URL: z.string().trim().default('redis://127.0.0.1:6379'),
+  /** TLS to Redis (`rediss://` URLs): a CA bundle to trust, and a client certificate when Redis asks for one. */
+  REDIS_TLS_CA_FILE: optionalString,
+  REDIS_TLS_CERT_FILE: optionalString,
+  REDIS_TLS_KEY_FILE: optionalString,
   REDIS_PREFIX: z
     .string()
     .trim()
@@ -108,7 +113,15 @@ export interface PagerDutySettings {
   webhookSecret?: string;
 }
 
+/** TLS material for `rediss://`, read at start so a missing file stops the start with its name. */
+export interface RedisTlsSettings {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
 export interface Env extends RawEnv {
+  redisTls?: RedisTlsSettings;
   slack?: SlackSettings;
   jira?: JiraSettings;
   pagerduty?: PagerDutySettings;
@@ -130,6 +143,21 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const problems: string[] = [];
 
   const s = parsed.data;
+  const tlsFiles = { ca: s.REDIS_TLS_CA_FILE, cert: s.REDIS_TLS_CERT_FILE, key: s.REDIS_TLS_KEY_FILE };
+  if (tlsFiles.ca || tlsFiles.cert || tlsFiles.key) {
+    if (!/^rediss:\/\//i.test(s.REDIS_URL)) problems.push('REDIS_TLS_* is set, but REDIS_URL does not start with rediss:// (TLS)');
+    if (Boolean(tlsFiles.cert) !== Boolean(tlsFiles.key)) problems.push('REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE go together');
+    const tls: RedisTlsSettings = {};
+    for (const [name, file] of Object.entries(tlsFiles) as [keyof RedisTlsSettings, string | undefined][]) {
+      if (!file) continue;
+      try {
+        tls[name] = readFileSync(file);
+      } catch (err) {
+        problems.push(`REDIS_TLS_${name.toUpperCase()}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      }
+    }
+    env.redisTls = tls;
+  }
   if (s.SLACK_BOT_TOKEN || s.SLACK_SIGNING_SECRET || s.SLACK_APP_TOKEN) {
     if (!s.SLACK_BOT_TOKEN) problems.push('SLACK_BOT_TOKEN is required when SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set');
     if (!s.SLACK_SIGNING_SECRET && !s.SLACK_APP_TOKEN)

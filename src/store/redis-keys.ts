@@ -74,8 +74,8 @@ export class RedisKeys {
   delivery(source: string, id: string): string {
     return `${this.base}:seen:${source}:${id}`;
   }
-  /** Per-adapter state about a request (Slack message refs, Jira issue key). */
+  /** Per-adapter state about a request (Slack message refs, Jira issue key): one key family, `:ad:`, for every adapter. */
   adapterState(adapter: string, requestId: string): string {
-    return `${this.base}:${adapter}:req:${requestId}`;
+    return `${this.base}:ad:${adapter}:req:${requestId}`;
   }
 }
