@@ -39,7 +39,7 @@ const workflows = {
 // One person per test: a person holds one open request per resource.
 const people = [
   { id: 'UALICE', email: 'alice.smith@example.com', groups: [] },
-  ...['UBOB', 'UCAROL', 'UDAVE', 'UERIN', 'UFRANK', 'UGRACE', 'UHEIDI', 'UIVAN', 'UJUDY', 'UKARL'].map((id) => ({ id, email: `${id.slice(1).toLowerCase()}@example.com`, groups: [] })),
+  ...['UBOB', 'UCAROL', 'UDAVE', 'UERIN', 'UFRANK', 'UGRACE', 'UHEIDI', 'UIVAN', 'UJUDY', 'UKARL', 'UMALLORY'].map((id) => ({ id, email: `${id.slice(1).toLowerCase()}@example.com`, groups: [] })),
   { id: 'ULEAD', email: 'lead@example.com', groups: [] },
 ];
 
@@ -203,6 +203,41 @@ describe('certificate issuance through the queue', () => {
     expect(at('request.expiring')).toBeGreaterThanOrEqual(end - 2000 - 100);
     expect(at('request.expired')).toBeGreaterThanOrEqual(end - 100);
     expect(await (await app.ctx.certificatesQueue.getJob(`issue-${approved.id}`))?.isCompleted()).toBe(true);
+  });
+});
+
+describe('extensions (issue 7 item 1: revoking a grant left its extension alive)', () => {
+  it('the extension\'s certificate starts where the grant ends, and revoking the grant puts both certificates in the KRL', async () => {
+    const grant = await issued((await approvedRequest('box', sshPub, 'UMALLORY')).id);
+    const ext = await app.ctx.service.submit('UMALLORY', { resource: 'box', reason: 'more time', via: 'slack', extensionOf: grant.id, durationMs: 3_600_000 });
+    if (ext.status !== 'ok') throw new Error(JSON.stringify(ext));
+    const approvedExt = await app.ctx.service.review(ext.request.id, 'ULEAD', 'approve', 'slack');
+    if (approvedExt.status !== 'ok') throw new Error(JSON.stringify(approvedExt));
+    const extension = await issued(ext.request.id);
+    // Not valid while the grant's certificate is: it starts exactly at the grant's end.
+    expect(extension.certificate!.validAfter).toBe(grant.certificate!.validBefore);
+    const certFile = join(tmp, 'ext-cert.pub');
+    writeFileSync(certFile, extension.certificate!.text);
+    const fmt = (ms: number) => new Date(ms).toISOString().slice(0, 19);
+    expect(execFileSync('ssh-keygen', ['-L', '-f', certFile], { env: { ...process.env, TZ: 'UTC' } }).toString()).toContain(
+      `Valid: from ${fmt(grant.certificate!.validBefore)} to ${fmt(extension.certificate!.validBefore)}`,
+    );
+
+    expect((await app.ctx.service.revoke(grant.id, 'UMALLORY', 'slack', 'done early')).status).toBe('ok');
+    const revokedExt = await eventually(async () => {
+      const r = await app.ctx.store.get(extension.id);
+      return r?.state === 'revoked' ? r : undefined;
+    }, 10_000, 'the extension revoked with its grant');
+    expect(revokedExt.closeReason).toMatch(new RegExp(`the access it extends \\(${grant.id}\\) was revoked`));
+    const grantCert = join(tmp, 'grant-cert.pub');
+    writeFileSync(grantCert, grant.certificate!.text);
+    const krlFile = join(tmp, 'ext.krl');
+    await eventually(async () => {
+      writeFileSync(krlFile, Buffer.from(await (await get('/ca/revoked.krl')).arrayBuffer()));
+      const out = spawnSync('ssh-keygen', ['-Q', '-f', krlFile, grantCert, certFile]).stdout.toString();
+      return (out.match(/REVOKED/g) ?? []).length === 2 ? out : undefined;
+    }, 10_000, 'both serials in the KRL');
+    expect((await auditOf(extension.id)).find((e) => e.type === 'request.revoked')?.data).toMatchObject({ cause: 'parent_closed', parent: grant.id });
   });
 });
 
