@@ -14,6 +14,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
   workflows: { summary: 'check | simulate | schema: the workflow files', load: async () => (require('./cli/workflows-command') as typeof import('./cli/workflows-command')).workflowsCommand },
   audit: { summary: 'verify | export the audit log', load: async () => (require('./cli/audit-command') as typeof import('./cli/audit-command')).auditCommand },
   redis: { summary: 'acl: the Redis ACL rules for the bot and the worker', load: async () => (require('./cli/redis-command') as typeof import('./cli/redis-command')).redisCommand },
+  db: { summary: 'migrate | status: the PostgreSQL audit archive', load: async () => (require('./cli/db-command') as typeof import('./cli/db-command')).dbCommand },
+  report: { summary: 'access-review | soc2 | pending-changes: evidence for auditors', load: async () => (require('./cli/report-command') as typeof import('./cli/report-command')).reportCommand },
 };
 
 export function usage(): string {

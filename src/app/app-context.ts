@@ -52,6 +52,8 @@ export class AppContext {
   /** Always the current `directory` and `oncall`, for whoever is built before an integration swaps them in. */
   readonly directoryPort: Directory;
   readonly oncallPort: OnCall;
+  /** One line on the audit archive for /readyz, set when AUDIT_DATABASE_URL is on. */
+  archiveStatus?: () => Promise<string>;
   private currentPolicy: Policy;
 
   private constructor(

@@ -26,6 +26,7 @@ export async function startBotProcess(ctx: AppContext, mounts: HttpMount[] = [],
         checks.redis = `down: ${(err as Error).message}`;
       }
       checks.ca = (await ctx.published.read().catch(() => undefined)) ? 'published' : 'not published yet (is a worker running?)';
+      if (ctx.archiveStatus) checks.auditArchive = await ctx.archiveStatus().catch((err: Error) => `down: ${err.message}`);
       checks.workflows = `${ctx.policy.resources.size} resources (${ctx.policy.hash.slice(0, 12)})`;
       return { ready: checks.redis === 'ok', checks };
     },

@@ -28,13 +28,17 @@ export type VerifyResult =
 /**
  * Walks events in stored order and proves the chain unbroken, or names the first event where it
  * breaks: content altered (hash mismatch), event missing (sequence gap), or order changed.
+ * `from`: the chain anchor of a log whose older events were trimmed (archived elsewhere): the
+ * first event must follow it. `count` counts the events walked, not those before the anchor.
  */
 export async function verifyChain(
   events: AsyncIterable<AuditEvent> | Iterable<AuditEvent>,
   expectedHead?: { seq: number; hash: string },
+  from?: { seq: number; hash: string },
 ): Promise<VerifyResult> {
-  let prev = GENESIS_HASH;
-  let expectedSeq = 1;
+  let prev = from?.hash ?? GENESIS_HASH;
+  const base = from?.seq ?? 0;
+  let expectedSeq = base + 1;
   let count = 0;
   for await (const event of events) {
     const where = { seq: event.seq, ...(event.id !== undefined ? { id: event.id } : {}) };
@@ -54,18 +58,19 @@ export async function verifyChain(
     expectedSeq++;
     count++;
   }
-  if (expectedHead && (expectedHead.seq !== count || expectedHead.hash !== prev)) {
+  const last = base + count;
+  if (expectedHead && (expectedHead.seq !== last || expectedHead.hash !== prev)) {
     return {
       ok: false,
       count,
       firstBad: {
-        seq: count + 1,
+        seq: last + 1,
         problem:
-          expectedHead.seq > count
-            ? `the log ends at ${count} but its head says ${expectedHead.seq}: events missing at the end`
-            : `the log's head (${expectedHead.seq}) does not match its last event (${count})`,
+          expectedHead.seq > last
+            ? `the log ends at ${last} but its head says ${expectedHead.seq}: events missing at the end`
+            : `the log's head (${expectedHead.seq}) does not match its last event (${last})`,
       },
     };
   }
-  return { ok: true, count, head: { seq: count, hash: prev } };
+  return { ok: true, count, head: { seq: last, hash: prev } };
 }

@@ -51,6 +51,12 @@ export class RedisAuditLog {
     return { seq: Number(seq ?? 0), hash: hash ?? GENESIS_HASH };
   }
 
+  /** The chain anchor left by retention (the last event trimmed), if any event was ever trimmed. */
+  async anchor(): Promise<{ seq: number; hash: string } | undefined> {
+    const [seq, hash] = await this.redis.hmget(this.keys.auditAnchor, 'seq', 'hash');
+    return seq != null && hash != null ? { seq: Number(seq), hash } : undefined;
+  }
+
   async *read(query: AuditQuery = {}): AsyncGenerator<AuditEvent> {
     const batch = query.batch ?? 1000;
     let start = query.since !== undefined ? String(query.since) : '-';
@@ -67,10 +73,19 @@ export class RedisAuditLog {
     }
   }
 
-  /** Verifies the whole chain up to the head as it was when verification began. */
+  /**
+   * Verifies the chain from the anchor (or the first event) up to the head as it was when
+   * verification began. A trim racing the read moves the anchor: verify again from the new one.
+   */
   async verify(): Promise<VerifyResult> {
-    const head = await this.head();
-    return verifyChain(this.read({ toSeq: head.seq }), head);
+    for (let attempt = 0; ; attempt++) {
+      const anchor = await this.anchor();
+      const head = await this.head();
+      const result = await verifyChain(this.read({ toSeq: head.seq }), head, anchor);
+      if (result.ok || attempt >= 2) return result;
+      const now = await this.anchor();
+      if (now?.seq === anchor?.seq) return result;
+    }
   }
 }
 

@@ -11,12 +11,17 @@ import { EXIT, type CliCommand, type CliIo } from './cli-io';
 import { parseOptions, subcommandOf } from './parse-options';
 import { parseTimeOption } from './parse-time';
 import { UsageError } from './usage-error';
+import { verifyArchive } from './audit-verify-archive';
+import type { OverlapResult } from '../audit/postgres/archive-overlap';
 
 const HELP = `Usage:
-  access-bot audit verify [--file FILE] [--anchor SEQ:HASH] [--json]
+  access-bot audit verify [--source redis|postgres] [--file FILE] [--anchor SEQ:HASH] [--json]
       Proves the audit log unbroken (exit 0, prints the count and head hash), or names the first
       bad event (exit 1). --file verifies an exported JSON-lines file instead of Redis: its trailer
       shows a cut end; it says what it cannot prove (a file with no trailer, a filtered export).
+      --source postgres verifies the archive (AUDIT_DATABASE_URL) from its first event and checks
+      that its head matches Redis where both hold events. Redis is verified from its chain anchor
+      when retention trimmed archived events.
       --anchor checks that the log still contains a head you recorded earlier.
   access-bot audit export [--since T] [--until T] [--request ID] [--user U] [--type TYPE]
       Prints events as JSON lines between a header line and a trailer line (count, last event,
@@ -42,7 +47,7 @@ async function verify(rest: string[], io: CliIo): Promise<number> {
   const { values } = parseOptions(
     {
       args: rest,
-      options: { file: { type: 'string' }, anchor: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { file: { type: 'string' }, source: { type: 'string' }, anchor: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
     },
     HELP,
@@ -73,13 +78,23 @@ async function verify(rest: string[], io: CliIo): Promise<number> {
       yield e;
     }
   };
-  const { log, close } = openLog(io);
-  try {
-    const head = await log.head();
-    result = await verifyChain(checkAnchor(log.read({ toSeq: head.seq })), head);
-  } finally {
-    await close();
+  const source = values.source ?? 'redis';
+  if (source !== 'redis' && source !== 'postgres') throw new UsageError(`--source is redis or postgres, not "${source}".`);
+  let from: { seq: number; hash: string } | undefined;
+  let overlap: OverlapResult | undefined;
+  if (source === 'postgres') {
+    ({ result, overlap } = await verifyArchive(io, checkAnchor));
+  } else {
+    const { log, close } = openLog(io);
+    try {
+      from = await log.anchor();
+      const head = await log.head();
+      result = await verifyChain(checkAnchor(log.read({ toSeq: head.seq })), head, from);
+    } finally {
+      await close();
+    }
   }
+  if (result.ok && overlap && !overlap.ok) result = { ok: false, count: result.count, firstBad: { seq: overlap.seq, problem: overlap.message } };
 
   if (result.ok && !anchorFound) {
     result = {
@@ -88,8 +103,12 @@ async function verify(rest: string[], io: CliIo): Promise<number> {
       firstBad: { seq: anchor!.seq, problem: `the log does not contain the anchor ${anchor!.seq}:${anchor!.hash}: history was rewritten or cut` },
     };
   }
-  if (values.json) io.stdout.write(`${JSON.stringify(result)}\n`);
-  else if (result.ok) io.stdout.write(`ok: ${result.count} events, chain unbroken; head ${result.head.seq}:${result.head.hash}\n`);
+  if (values.json) io.stdout.write(`${JSON.stringify({ ...result, ...(from ? { from } : {}), ...(overlap ? { redis: overlap.message } : {}) })}\n`);
+  else if (result.ok)
+    io.stdout.write(
+      `ok: ${result.count} events${from ? ` after the anchor ${from.seq} (earlier events are in the archive)` : ''}, chain unbroken; head ${result.head.seq}:${result.head.hash}\n` +
+        (overlap ? `${overlap.message}\n` : ''),
+    );
   else
     io.stdout.write(
       `BROKEN at event ${result.firstBad.seq}${result.firstBad.id ? ` (stream id ${result.firstBad.id})` : ''}: ${result.firstBad.problem}\n` +

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_SESSION_WRAPPER_PATH } from '../ca/ssh/session-force-command';
 import { ConfigError } from '../errors/config-error';
-import { parseDuration } from './duration';
+import { formatDuration, parseDuration } from './duration';
 
 const optionalString = z
   .string()
@@ -36,6 +36,18 @@ const rateString = (fallback: string) =>
       }
       return { limit: Number(match[1]), windowMs };
     });
+const optionalDuration = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === '') return undefined;
+    const ms = parseDuration(v);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration like 30d or 12h` });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 const optionalUrl = () =>
   optionalString.refine((v) => v === undefined || URL.canParse(v), { message: 'must be a URL' });
@@ -75,6 +87,14 @@ const EnvSchema = z.object({
   AUDIT_LOG_FILE: optionalString,
   AUDIT_WEBHOOK_URL: optionalUrl(),
   AUDIT_WEBHOOK_SECRET: optionalString,
+  /** PostgreSQL archive of the audit log (docs/audit.md). */
+  AUDIT_DATABASE_URL: optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
+    message: 'must be a postgres:// or postgresql:// URL',
+  }),
+  /** With the archive on: archived audit events older than this leave Redis (the chain anchor stays). */
+  AUDIT_REDIS_RETENTION: optionalDuration,
+  /** Closed request records older than this are removed (default: AUDIT_REDIS_RETENTION; unset: kept). */
+  REQUEST_RETENTION: optionalDuration,
 
   SLACK_BOT_TOKEN: optionalString,
   SLACK_SIGNING_SECRET: optionalString,
@@ -194,6 +214,10 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     problems.push('PAGERDUTY_WEBHOOK_SECRET is set but PAGERDUTY_TOKEN is not');
   }
 
+  if (s.AUDIT_REDIS_RETENTION !== undefined && !s.AUDIT_DATABASE_URL)
+    problems.push('AUDIT_REDIS_RETENTION needs AUDIT_DATABASE_URL: without the archive, trimmed events would exist nowhere');
+  if (s.REQUEST_RETENTION === undefined && s.AUDIT_REDIS_RETENTION !== undefined) env.REQUEST_RETENTION = s.AUDIT_REDIS_RETENTION;
+
   if (problems.length) throw new ConfigError('Invalid environment', problems);
   return env;
 }
@@ -212,5 +236,20 @@ export function describeIntegrations(env: Env): string[] {
       : 'pagerduty: off (nobody is on call: break-glass and on-call approvers resolve to no one)',
     env.AUDIT_LOG_FILE ? `audit JSONL sink: ${env.AUDIT_LOG_FILE === '-' ? 'stdout' : env.AUDIT_LOG_FILE}` : 'audit JSONL sink: off (set AUDIT_LOG_FILE)',
     env.AUDIT_WEBHOOK_URL ? `audit webhook sink: ${env.AUDIT_WEBHOOK_URL}` : 'audit webhook sink: off (set AUDIT_WEBHOOK_URL)',
+    env.AUDIT_DATABASE_URL
+      ? `audit archive: PostgreSQL at ${redactUrl(env.AUDIT_DATABASE_URL)}${env.AUDIT_REDIS_RETENTION ? `; Redis keeps ${formatDuration(env.AUDIT_REDIS_RETENTION)} of archived events` : '; Redis keeps every event'}`
+      : 'audit archive: off (set AUDIT_DATABASE_URL; Redis keeps every event)',
+    env.REQUEST_RETENTION ? `closed request records: removed after ${formatDuration(env.REQUEST_RETENTION)}` : 'closed request records: kept (set REQUEST_RETENTION)',
   ];
+}
+
+/** A URL with its password hidden, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
 }

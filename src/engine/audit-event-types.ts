@@ -37,6 +37,12 @@ export const AUDIT_EVENT_TYPES = {
   signatureRefused: 'webhook.signature_refused',
   /** Refusals beyond a person's rate limit are counted, not written one by one: this carries the count. */
   refusalsSuppressed: 'audit.refusals_suppressed',
+  auditTrimmed: 'retention.audit_trimmed',
+  requestsRemoved: 'retention.requests_removed',
+  accessReviewStarted: 'access_review.started',
+  accessReviewAnswered: 'access_review.answered',
+  accessReviewAnswerRefused: 'access_review.answer_refused',
+  accessReviewChangeClosed: 'access_review.change_closed',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

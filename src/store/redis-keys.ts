@@ -46,6 +46,22 @@ export class RedisKeys {
   get auditHead(): string {
     return `${this.base}:audit:head`;
   }
+  /** The last event trimmed from the stream (archived): where verification of the stream starts. */
+  get auditAnchor(): string {
+    return `${this.base}:audit:anchor`;
+  }
+  /** One retention sweep at a time across replicas. */
+  get retentionLock(): string {
+    return `${this.base}:retention:lock`;
+  }
+  /** A periodic access review campaign (reviews: in the workflow files). */
+  accessReview(campaignId: string): string {
+    return `${this.base}:review:${campaignId}`;
+  }
+  /** Changes access reviewers asked for, waiting for an admin (id → JSON). */
+  get pendingChanges(): string {
+    return `${this.base}:changes`;
+  }
   get serialCounter(): string {
     return `${this.base}:ca:serial`;
   }

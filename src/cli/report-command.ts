@@ -1,0 +1,1 @@
+export const reportCommand = async () => 0;
