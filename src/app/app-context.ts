@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { ReviewPoster } from '../access-review/review-poster';
 import { AUDIT_EVENT_TYPES } from '../engine/audit-event-types';
 import { RedisAuditLog } from '../audit/redis-audit-log';
 import { PublishedCaStore } from '../ca/published-ca-store';
@@ -54,6 +55,8 @@ export class AppContext {
   readonly oncallPort: OnCall;
   /** One line on the audit archive for /readyz, set when AUDIT_DATABASE_URL is on. */
   archiveStatus?: () => Promise<string>;
+  /** Where periodic access reviews are sent (Slack, when on). */
+  reviewPoster?: ReviewPoster;
   private currentPolicy: Policy;
 
   private constructor(

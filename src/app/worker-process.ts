@@ -1,3 +1,5 @@
+import { accessReviewService } from '../access-review/access-review-factory';
+import { AccessReviewScheduler } from '../access-review/access-review-scheduler';
 import { loadCa, type CaMaterial } from '../ca/ca-directory';
 import { CaPublisher } from '../ca/ca-publisher';
 import { CertificateSigner, x509CaFingerprint } from '../ca/certificate-signer';
@@ -9,10 +11,13 @@ import type { AppContext } from './app-context';
 import type { RunningProcess } from './running-process';
 
 const REPUBLISH_EVERY_MS = 6 * 3_600_000;
+const REVIEWS_CHECK_EVERY_MS = 10 * 60_000;
 
 export interface WorkerProcess extends RunningProcess {
   jobs: CertificateJobs;
   reconciler: Reconciler;
+  /** Periodic access reviews (`reviews:` in the workflow files). */
+  accessReviews: AccessReviewScheduler;
 }
 
 function caSummary(ca: CaMaterial) {
@@ -71,12 +76,18 @@ export async function startWorkerProcess(ctx: AppContext): Promise<WorkerProcess
   await ctx.certificatesQueue.upsertJobScheduler('republish-ca', { every: REPUBLISH_EVERY_MS }, { name: 'publish' });
   await ctx.auditConfigLoaded('worker', { ca: caSummary(ca) });
   await reconciler.run();
+  const accessReviews = new AccessReviewScheduler(accessReviewService(ctx), logger);
+  accessReviews.start(REVIEWS_CHECK_EVERY_MS);
   logger.info({ ca: caSummary(ca), concurrency: env.WORKER_CONCURRENCY }, 'CA worker started');
 
   return {
     jobs,
     reconciler,
-    stop: () => worker.close(),
+    accessReviews,
+    stop: async () => {
+      await accessReviews.stop();
+      await worker.close();
+    },
     reload: async () => {
       await ctx.reloadPolicy('worker');
       try {

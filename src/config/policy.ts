@@ -1,4 +1,4 @@
-import type { People, ResourceSpec, WorkflowSpec } from './workflow-schema';
+import type { AccessReviewSpec, People, ResourceSpec, WorkflowSpec } from './workflow-schema';
 
 /** Where a definition came from, for error messages and `workflows check`. */
 export interface SourceRef {
@@ -16,6 +16,11 @@ export interface Workflow extends WorkflowSpec {
   source: SourceRef;
 }
 
+export interface AccessReview extends AccessReviewSpec {
+  name: string;
+  source: SourceRef;
+}
+
 /** Everything the workflow files say, merged across files and checked for cross-references. */
 export interface Policy {
   resources: ReadonlyMap<string, Resource>;
@@ -28,6 +33,8 @@ export interface Policy {
   allowedEmailDomains: readonly string[];
   /** Login names a template may never render to (built-in system accounts plus every file's `reserved_logins`). */
   reservedLogins: ReadonlySet<string>;
+  /** Periodic access reviews (`reviews:`), by name. */
+  reviews?: ReadonlyMap<string, AccessReview>;
   /** sha256 over the files' names and bytes, in name order: audited as `config.loaded`. */
   hash: string;
   files: string[];

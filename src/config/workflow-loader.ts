@@ -5,7 +5,7 @@ import { LineCounter, parseDocument, type YAMLError } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors/config-error';
 import { WorkflowsUnreadableError } from './errors/workflows-unreadable-error';
-import type { Policy, Resource, Workflow } from './policy';
+import type { AccessReview, Policy, Resource, Workflow } from './policy';
 import { BUILTIN_RESERVED_LOGINS } from './reserved-logins';
 import { closest, reportsForIssue, show } from './workflow-issue-message';
 import { compareProblems, fieldPath, formatProblem, type WorkflowProblem } from './workflow-problem';
@@ -88,7 +88,7 @@ export async function loadWorkflows(dir: string, options: LoadWorkflowsOptions =
     results.push(checkFile(display(absolute), bytes));
   }
 
-  const problems = [...results.flatMap((r) => r.problems), ...crossFileProblems(results), ...identityProblems(results)].sort(compareProblems);
+  const problems = [...results.flatMap((r) => r.problems), ...crossFileProblems(results), ...identityProblems(results), ...reviewProblems(results)].sort(compareProblems);
   const warnings = results.flatMap(groupReferenceWarnings).sort(compareProblems);
   if (problems.length > 0) return { problems, warnings, files };
   const policy = buildPolicy(results, hash.digest('hex'), files);
@@ -326,9 +326,37 @@ function identityProblems(results: FileResult[]): WorkflowProblem[] {
   return problems;
 }
 
+/** Review names unique across files, and every resource a review names defined somewhere. */
+function reviewProblems(results: FileResult[]): WorkflowProblem[] {
+  const problems: WorkflowProblem[] = [];
+  const resources = new Set(results.flatMap((r) => r.definitions.filter((d) => d.kind === 'resource').map((d) => d.name)));
+  const seen = new Map<string, string>();
+  for (const { parsed, locator, file } of results) {
+    if (!parsed?.reviews || !locator) continue;
+    for (const [name, review] of Object.entries(parsed.reviews)) {
+      const position = locator.keyPosition(['reviews', name]);
+      const other = seen.get(name);
+      if (other) problems.push({ file, ...position, field: fieldPath(['reviews', name]), message: `review "${name}" is also defined in ${other}: names must be unique across all files` });
+      seen.set(name, `${file}:${position.line}`);
+      (review.resources ?? []).forEach((resource, i) => {
+        if (resources.has(resource)) return;
+        const suggestion = closest(resource, [...resources].sort());
+        problems.push({
+          file,
+          ...locator.valuePosition(['reviews', name, 'resources', i]),
+          field: fieldPath(['reviews', name, 'resources', i]),
+          message: `no resource named "${resource}" in any file${suggestion ? `; did you mean "${suggestion}"?` : ''}`,
+        });
+      });
+    }
+  }
+  return problems;
+}
+
 function buildPolicy(results: FileResult[], hash: string, files: string[]): Policy {
   const resources = new Map<string, Resource>();
   const workflows = new Map<string, Workflow>();
+  const reviews = new Map<string, AccessReview>();
   const admins = { everyone: false, users: new Set<string>(), slack_groups: new Set<string>() };
   const identities = new Map<string, string>();
   const allowedEmailDomains = new Set<string>();
@@ -340,6 +368,8 @@ function buildPolicy(results: FileResult[], hash: string, files: string[]): Poli
       resources.set(name, { ...spec, name, source: { file, line: lineOf('resources', name) } });
     for (const [name, spec] of Object.entries(parsed.workflows ?? {}))
       workflows.set(name, { ...spec, name, source: { file, line: lineOf('workflows', name) } });
+    for (const [name, spec] of Object.entries(parsed.reviews ?? {}))
+      reviews.set(name, { ...spec, name, source: { file, line: lineOf('reviews', name) } });
     if (parsed.admins?.everyone) admins.everyone = true;
     for (const user of parsed.admins?.users ?? []) admins.users.add(user);
     for (const group of parsed.admins?.slack_groups ?? []) admins.slack_groups.add(group);
@@ -358,6 +388,7 @@ function buildPolicy(results: FileResult[], hash: string, files: string[]): Poli
     reservedLogins,
     hash,
     files,
+    reviews,
   };
 }
 

@@ -268,6 +268,23 @@ const EmailDomain = z
   .string()
   .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'an email domain in lowercase, like example.com');
 
+export const REVIEW_CADENCES = ['weekly', 'monthly', 'quarterly', 'yearly'] as const;
+
+export const AccessReviewSchema = z.strictObject({
+  description: z.string().min(1).max(300).optional().describe('Shown to reviewers'),
+  cadence: z
+    .enum(REVIEW_CADENCES)
+    .describe('Calendar period reviewed (UTC): at the start of each period, reviewers get the previous one (quarterly: at the start of each quarter, the quarter before)'),
+  reviewers: z
+    .strictObject({
+      users: z.array(UserRef).max(500).optional().describe('Slack user ids (U012ABCDEF) or email addresses'),
+      slack_groups: z.array(GroupRef).max(100).optional().describe('Members of these Slack user groups, by id (S012ABCDEF) or handle'),
+    })
+    .refine((r) => (r.users?.length ?? 0) + (r.slack_groups?.length ?? 0) > 0, { message: 'name at least one reviewer: users or slack_groups' })
+    .describe('Who confirms or removes each person\'s access; nobody reviews their own'),
+  resources: z.array(Name).min(1).max(500).optional().describe('Resources reviewed (default: every resource)'),
+});
+
 export const WorkflowFileSchema = z
   .strictObject({
     admins: PeopleSchema.optional().describe(
@@ -297,6 +314,10 @@ export const WorkflowFileSchema = z
       .max(500)
       .optional()
       .describe('Login names a template may never render to, added to the built-in list (root, admin, system accounts); a resource may still name one literally'),
+    reviews: z
+      .record(Name, AccessReviewSchema)
+      .optional()
+      .describe('Periodic access reviews, by name: reviewers confirm (Keep) or remove (Remove) each person who held a resource in the period'),
   })
   .describe('An access-bot workflow file (reference: docs/workflows.md)');
 
@@ -309,3 +330,4 @@ export type ResourceSpec = z.output<typeof ResourceSchema>;
 export type WorkflowSpec = z.output<typeof WorkflowSchema>;
 export type BreakGlassSpec = z.output<typeof BreakGlassSchema>;
 export type WorkflowFile = z.output<typeof WorkflowFileSchema>;
+export type AccessReviewSpec = z.output<typeof AccessReviewSchema>;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { AUDIT_EVENT_TYPES } from '../audit/audit-event-types';
+import { AUDIT_EVENT_TYPES } from '../engine/audit-event-types';
 import type { PostgresAuditArchive } from '../audit/postgres/postgres-audit-archive';
 import type { RedisAuditLog } from '../audit/redis-audit-log';
 import { formatDuration } from '../config/duration';

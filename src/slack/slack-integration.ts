@@ -7,6 +7,8 @@ import { RateLimitedAudit } from '../audit/rate-limited-audit';
 import type { HttpServer } from '../http/http-server';
 import type { Logger } from '../log/logger';
 import type { OnCall } from '../requests/ports';
+import { accessReviewService } from '../access-review/access-review-factory';
+import { AccessReviewActions } from './actions/access-review-actions';
 import { ClickerReply } from './actions/clicker-reply';
 import { DecisionActions } from './actions/decision-actions';
 import { GrantActions } from './actions/grant-actions';
@@ -20,6 +22,7 @@ import { RequestModal } from './modals/request-modal';
 import { SlackDirectory } from './slack-directory';
 import { SlackNotifier } from './slack-notifier';
 import { RedisReplayLedger } from './slack-replay-ledger';
+import { SlackReviewPoster } from './slack-review-poster';
 import { createSlackApp, type SlackTransport } from './slack-transport';
 import { callSlack, createSlackWebClient, type WebClient } from './slack-web-api';
 
@@ -65,6 +68,7 @@ export function createSlackOutbound(ctx: AppContext, settings: SlackSettings): S
   const client = createSlackWebClient({ botToken: settings.botToken, logger: ctx.logger, ...(settings.apiUrl ? { apiUrl: settings.apiUrl } : {}) });
   ctx.directory = new SlackDirectory({ client, oncall: forwardingOnCall(ctx), logger: ctx.logger });
   ctx.notifier = SlackNotifier.forContext(ctx, client);
+  ctx.reviewPoster = new SlackReviewPoster(client, ctx.directory, () => ctx.policy);
   return {
     client,
     async start() {
@@ -90,6 +94,7 @@ export function registerSlackHandlers(ctx: AppContext, app: App, logger: Logger)
   denyModal.register(app);
   new DecisionActions(ctx, home, reply, denyModal, logger).register(app);
   new GrantActions(ctx, home, reply, requestModal, logger).register(app);
+  new AccessReviewActions(accessReviewService(ctx), reply, logger).register(app);
   home.register(app);
 }
 
