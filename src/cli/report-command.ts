@@ -67,10 +67,19 @@ export const reportCommand: CliCommand = async (args, io) => {
   let period;
   if (command.sub === 'soc2') {
     if (values.period === undefined) throw new UsageError(`soc2 needs --period, e.g. --period 2026-Q3.\n\n${HELP}`);
-    period = parsePeriod(values.period);
+    try {
+      period = parsePeriod(values.period);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
   } else {
     if (values.since === undefined || values.until === undefined) throw new UsageError(`access-review needs --since and --until.\n\n${HELP}`);
-    period = periodBetween(parseTimeOption('since', values.since, now), parseTimeOption('until', values.until, now));
+    try {
+      period = periodBetween(parseTimeOption('since', values.since, now), parseTimeOption('until', values.until, now));
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      throw new UsageError((err as Error).message);
+    }
   }
   const env = loadEnv(io.env);
   const spec = values.source ?? (env.AUDIT_DATABASE_URL ? 'postgres' : 'redis');

@@ -43,7 +43,7 @@ h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bott
 .chain.ok{border-color:var(--ok);background:#eef8f1}.chain.broken{border-color:var(--bad);background:#fbeeee}
 .cards{display:flex;flex-wrap:wrap;gap:10px;margin:12px 0}.card{border:1px solid var(--line);border-radius:6px;padding:8px 14px;min-width:130px;background:var(--bg)}
 .card b{display:block;font-size:22px}table{border-collapse:collapse;width:100%;margin:6px 0 12px;font-size:13px}
-th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}th{background:var(--bg);cursor:pointer;user-select:none;white-space:nowrap}
+th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}th{background:var(--bg);cursor:pointer;user-select:none;white-space:nowrap}
 th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .status{font-weight:600;text-transform:uppercase;font-size:12px}.status.answered{color:var(--ok)}.status.partial,.status.no_activity{color:var(--warn)}.status.not_answered{color:var(--bad)}
 .empty{color:var(--muted);font-style:italic}code{font-size:12px}section.control{page-break-inside:avoid}

@@ -29,7 +29,8 @@ export function parsePeriod(text: string): ReportPeriod {
 
 export function periodBetween(since: number, until: number): ReportPeriod {
   if (!(since < until)) throw new ReportPeriodError('--since must be before --until.');
-  return { since, until, label: `${new Date(since).toISOString()} – ${new Date(until).toISOString()}` };
+  const show = (ms: number) => new Date(ms).toISOString().replace(/T00:00:00\.000Z$/, '').replace(/:00\.000Z$/, 'Z');
+  return { since, until, label: `${show(since)} to ${show(until)}` };
 }
 
 export const inPeriod = (p: ReportPeriod, at: number | undefined): boolean => at !== undefined && at >= p.since && at < p.until;

@@ -9,7 +9,7 @@ import { parsePeriod } from '../../src/reports/report-period';
 import { soc2Report } from '../../src/reports/soc2-report';
 import { generateAuditFixture } from './fixture/generate-audit-fixture';
 
-export const FIXTURE_FILE = join(__dirname, '..', 'fixtures', 'audit-log.jsonl');
+import { FIXTURE_FILE } from './fixture-log';
 
 function shape(events: AuditEvent[], quarter: string) {
   const period = parsePeriod(quarter);
