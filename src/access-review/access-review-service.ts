@@ -56,14 +56,15 @@ export class AccessReviewService {
   async startDue(now = this.clock()): Promise<ReviewCampaign[]> {
     const started: ReviewCampaign[] = [];
     for (const review of this.deps.policy().reviews?.values() ?? []) {
-      const campaign = await this.start(review, lastCompletePeriod(review.cadence, now), now);
+      const campaign = await this.start(review, lastCompletePeriod(review.cadence, now));
       if (campaign) started.push(campaign);
     }
     return started;
   }
 
   /** Creates the campaign (once across replicas), audits it and sends it to every reviewer. */
-  async start(review: AccessReview, period: ReportPeriod, now = this.clock()): Promise<ReviewCampaign | undefined> {
+  async start(review: AccessReview, period: ReportPeriod): Promise<ReviewCampaign | undefined> {
+    const now = this.clock();
     const id = campaignId(review.name, period);
     const key = this.deps.keys.accessReview(id);
     if ((await this.deps.redis.hexists(key, CAMPAIGN_FIELD)) === 1) return undefined;

@@ -34,11 +34,11 @@ describe('report access-review over the fixture log', () => {
   });
 
   it('is headed by the chain verification', () => {
-    expect(report.chain).toMatchObject({ ok: true, count: 84, head: { seq: 84 } });
+    expect(report.chain).toMatchObject({ ok: true, count: 85, head: { seq: 85 } });
   });
 
   it('lists every grant with its approvals, channel, break-glass review and early revocation', () => {
-    expect(report.summary).toEqual({ grants: 7, people: 3, resources: 5, breakGlass: 2, refusals: 12, anomalies: 8, events: 84 });
+    expect(report.summary).toEqual({ grants: 7, people: 3, resources: 5, breakGlass: 2, refusals: 12, anomalies: 8, events: 85 });
     const routes = report.grants.map((g) => g.route).sort();
     expect(routes).toEqual(['admin', 'auto', 'break_glass', 'break_glass', 'workflow', 'workflow', 'workflow']);
     const twoStage = report.grants.find((g) => g.resource === 'prod-db')!;
@@ -116,7 +116,7 @@ describe('report access-review over the fixture log', () => {
     const r = await accessReview(writeLog('unknown.jsonl', events));
     const report = JSON.parse(r.stdout) as AccessReviewReport;
     expect(report.chain.ok).toBe(true);
-    expect(report.other).toEqual([{ type: 'jira.issue_created', count: 1, seqs: [85] }]);
+    expect(report.other).toEqual([{ type: 'jira.issue_created', count: 1, seqs: [86] }]);
   });
 
   it('a tampered log: exit 1, the break heads the report and is an anomaly', async () => {
@@ -163,7 +163,7 @@ describe('report soc2 over the fixture log', () => {
   it('counts from the log with sampled request ids, the same sample every time', async () => {
     const evidence = (id: string) => Object.fromEntries(report.controls.find((c) => c.id === id)!.evidence.map((e) => [e.label, e.value]));
     expect(evidence('CC6.1')).toMatchObject({ 'certificates issued': 8, 'public keys registered': 4, 'public keys refused (weak, malformed, private keys pasted)': 1, 'CA created or rotated': 2 });
-    expect(evidence('CC6.2')).toMatchObject({ 'requests made': 13, 'approved by the workflow': 3, 'auto-approved by a rule': 1, 'break-glass': 2, 'issued by an admin': 1, denied: 2, 'timed out': 1, cancelled: 1, 'access reviews started': 1, 'review answers: keep': 1, 'review answers: remove': 1 });
+    expect(evidence('CC6.2')).toMatchObject({ 'requests made': 13, 'approved by the workflow': 3, 'auto-approved by a rule': 1, 'break-glass': 2, 'issued by an admin': 1, denied: 2, 'timed out': 1, cancelled: 1, 'access reviews started': 2, 'review answers: keep': 1, 'review answers: remove': 1 });
     expect(evidence('CC6.3')).toMatchObject({ 'self-approval attempts refused': 2, 'decisions by non-approvers refused': 3, 'access review removals requested': 1, 'requested removals closed by an admin': 1 });
     expect(evidence('CC7.3')).toMatchObject({ 'break-glass uses': 2, 'uses tied to an incident': 2, 'break-glass attempts refused (not on call, no incident)': 1 });
     expect(evidence('CC7.4')).toMatchObject({ 'break-glass reviews closed': 1, 'break-glass reviews still open': 1 });
@@ -210,7 +210,7 @@ describe('report sources', () => {
       expect(strip(fromRedis.stdout)).toEqual(fromFile);
       // Without --source, the archive is used when AUDIT_DATABASE_URL is set.
       const fromArchive = await runCli(['report', 'access-review', '--since', since, '--until', until, '--format', 'json'], env);
-      expect(JSON.parse(fromArchive.stdout).chain).toMatchObject({ source: 'PostgreSQL archive', redis: 'matches Redis at event 84 (Redis holds 1–84)' });
+      expect(JSON.parse(fromArchive.stdout).chain).toMatchObject({ source: 'PostgreSQL archive', redis: 'matches Redis at event 85 (Redis holds 1–85)' });
       expect(strip(fromArchive.stdout)).toEqual(fromFile);
     } finally {
       await t.cleanup();
