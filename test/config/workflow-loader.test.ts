@@ -217,7 +217,7 @@ describe('more mistakes people make', () => {
       'tabs.yaml': 'admins:\n\tusers: [U0ADMIN001]\n',
     });
     expect(problems.map(formatProblem)).toEqual([
-      'list.yaml:1:1: expected a mapping with the keys admins, resources, workflows, identities, allowed_email_domains, reserved_logins, got a list',
+      'list.yaml:1:1: expected a mapping with the keys admins, resources, workflows, identities, allowed_email_domains, reserved_logins, reviews, got a list',
       'tabs.yaml:2:1: YAML syntax error: Tabs are not allowed as indentation',
       'two.yaml:7:1: a workflow file holds one YAML document: remove the "---" line or split the file',
     ]);

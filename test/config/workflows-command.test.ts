@@ -141,7 +141,7 @@ describe('access-bot workflows schema', () => {
       properties: Record<string, unknown>;
     };
     expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
-    expect(Object.keys(schema.properties)).toEqual(['admins', 'resources', 'workflows', 'identities', 'allowed_email_domains', 'reserved_logins']);
+    expect(Object.keys(schema.properties)).toEqual(['admins', 'resources', 'workflows', 'identities', 'allowed_email_domains', 'reserved_logins', 'reviews']);
     expect(schema.additionalProperties).toBe(false);
     expect(io.out()).toBe('wrote schema.json\n');
   });
