@@ -13,7 +13,7 @@ function control(c: ControlRow): string {
     `<p>${esc(c.what)}</p>`,
     c.evidence.length ? table(`${controlAnchor(c.id)}-evidence`, ['evidence', 'count'], c.evidence.map((e) => [e.label, typeof e.value === 'number' ? e.value : e.value])) : '',
     c.samples.length
-      ? `<p>Sampled requests: ${c.samples.map((id) => `<code data-sample>${esc(id)}</code>`).join(', ')} <span class="muted">(look up with <code>access-bot cert show ID</code> and <code>access-bot audit export --request ID</code>)</span></p>`
+      ? `<p>Sampled requests: ${c.samples.map((id) => `<code data-sample>${esc(id)}</code>`).join(', ')} <span class="muted">(look up with <code>access-bot cert show --request ID</code> and <code>access-bot audit export --request ID</code>)</span></p>`
       : '',
     c.details ? `<h3>${esc(c.details.title)}</h3>${table(`${controlAnchor(c.id)}-details`, c.details.columns, c.details.rows)}` : '',
     ...c.notes.map((n) => `<p class="muted">${esc(n)}</p>`),
