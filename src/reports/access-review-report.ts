@@ -50,7 +50,8 @@ export type AnomalyKind =
   | 'decision_by_non_approver'
   | 'break_glass_unreviewed'
   | 'grant_outlived_window'
-  | 'certificate_without_approval';
+  | 'certificate_without_approval'
+  | 'signing_refused';
 
 export interface Anomaly {
   kind: AnomalyKind;
@@ -87,6 +88,7 @@ export const ANOMALY_LABELS: Record<AnomalyKind, string> = {
   break_glass_unreviewed: 'Break-glass without a closed review',
   grant_outlived_window: 'Grant outlived its window',
   certificate_without_approval: 'Certificate issued without a matching approval',
+  signing_refused: 'The worker refused to sign a grant',
 };
 
 function grantRow(r: RequestFacts): GrantRow {
@@ -150,6 +152,8 @@ export function findAnomalies(analysis: AuditAnalysis, period: ReportPeriod, cha
     if (!inPeriod(period, f.at)) continue;
     if (f.code === 'SELF_APPROVAL')
       out.push({ kind: 'self_approval_attempt', at: f.at, seq: f.seq, actor: f.actor, ...(f.requestId ? { requestId: f.requestId } : {}), detail: `${f.actor} tried to decide their own request (${f.type})` });
+    if (f.type === 'cert.refused')
+      out.push({ kind: 'signing_refused', at: f.at, seq: f.seq, ...(f.requestId ? { requestId: f.requestId } : {}), detail: `the record did not satisfy the policy the worker loaded: ${f.code}` });
     if (f.code === 'NOT_APPROVER' || f.code === 'NOT_REVIEWER')
       out.push({ kind: 'decision_by_non_approver', at: f.at, seq: f.seq, actor: f.actor, ...(f.requestId ? { requestId: f.requestId } : {}), detail: `${f.actor} is not an approver (${f.type})` });
   }

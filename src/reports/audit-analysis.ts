@@ -113,6 +113,10 @@ export class AuditAnalysis {
       if (o.seqs.length < 5) o.seqs.push(e.seq);
       this.other.set(e.type, o);
     }
+    if (e.type === A.refusalsSuppressed && typeof e.data.count === 'number') {
+      // Refusals beyond a person's rate limit, counted and reported as one event.
+      this.refusals.push({ seq: e.seq, at, type: e.type, code: 'RATE_LIMITED', actor: e.actor.id, data: { ...e.data, suppressed: e.data.count - 1 } });
+    }
     if (isRefusal(e.type)) {
       this.refusals.push({
         seq: e.seq,

@@ -32,7 +32,7 @@ export function chainBanner(chain: ChainCheck): string {
   const text = chain.ok
     ? `Chain verified: ${chain.count} events${where} unbroken, head ${chain.head?.seq}:${chain.head?.hash ?? ''}.`
     : `Chain BROKEN at event ${chain.firstBad?.seq}: ${chain.firstBad?.problem}. ${chain.count} events before it verified.`;
-  return `<section id="chain" class="chain ${chain.ok ? 'ok' : 'broken'}" data-ok="${chain.ok}"><h2>Audit chain</h2><p>${esc(text)}</p><p class="muted">Source: ${esc(chain.source)}${chain.redis ? `; ${esc(chain.redis)}` : ''}</p></section>`;
+  return `<section id="chain" class="chain ${chain.ok ? 'ok' : 'broken'}" data-ok="${chain.ok}"><h2>Audit chain</h2><p>${esc(text)}</p><p class="muted">Source: ${esc(chain.source)}${chain.redis ? `; ${esc(chain.redis)}` : ''}</p>${(chain.notProven ?? []).map((n) => `<p class="not-proven">Not proven: ${esc(n)}</p>`).join('')}</section>`;
 }
 
 const CSS = `

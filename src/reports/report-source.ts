@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { verifyChain } from '../audit/audit-chain';
 import type { AuditEvent } from '../audit/audit-event';
-import { readAuditJsonl } from '../audit/jsonl-file-reader';
+import { verifyExportFile } from '../audit/export-file-verifier';
+import { readAuditExport, readAuditJsonl } from '../audit/jsonl-file-reader';
 import { compareArchiveWithRedis } from '../audit/postgres/archive-overlap';
 import { PostgresAuditArchive } from '../audit/postgres/postgres-audit-archive';
 import { RedisAuditLog } from '../audit/redis-audit-log';
@@ -23,6 +24,8 @@ export interface ChainCheck {
   firstBad?: { seq: number; problem: string };
   /** The archive against Redis (postgres source). */
   redis?: string;
+  /** What the verification could not prove (an export file without a trailer, a filtered export). */
+  notProven?: string[];
 }
 
 export interface ReportSource {
@@ -44,8 +47,12 @@ export function openReportSource(spec: string, env: Env): ReportSource {
     label: `file ${spec}`,
     read: () => readAuditJsonl(spec),
     verify: async () => {
-      const r = await verifyChain(readAuditJsonl(spec));
-      return r.ok ? { ok: true, source: `file ${spec}`, count: r.count, head: r.head } : { ok: false, source: `file ${spec}`, count: r.count, firstBad: r.firstBad };
+      // An export's header and trailer say its scope and where it ended: verified as `audit verify --file` does.
+      const r = await verifyExportFile(readAuditExport(spec));
+      const notProven = r.notProven.length ? { notProven: r.notProven } : {};
+      return r.ok
+        ? { ok: true, source: `file ${spec}`, count: r.count, ...(r.head ? { head: r.head } : {}), ...notProven }
+        : { ok: false, source: `file ${spec}`, count: r.count, ...(r.firstBad ? { firstBad: r.firstBad } : {}), ...notProven };
     },
     close: async () => undefined,
   };

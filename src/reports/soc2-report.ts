@@ -200,6 +200,7 @@ export function soc2Report(analysis: AuditAnalysis, period: ReportPeriod, chain:
         { label: 'chain verification', value: chain.ok ? `ok (${chain.count} events)` : `BROKEN at ${chain.firstBad?.seq}` },
         ...(Object.keys(ANOMALY_LABELS) as (keyof typeof ANOMALY_LABELS)[]).map((k) => ({ label: `detector: ${ANOMALY_LABELS[k].toLowerCase()}`, value: anomalies.filter((a) => a.kind === k).length })),
         { label: 'refused attempts of every kind', value: refusals.length },
+        { label: 'refusals beyond a person’s rate limit (counted, not written one by one)', value: refusals.filter((f) => f.type === A.refusalsSuppressed).reduce((n, f) => n + (typeof f.data.count === 'number' ? f.data.count : 0), 0) },
         { label: 'failed calls to outside services', value: count(A.externalCallFailed) },
       ],
       samples: sampleIds(anomalies.flatMap((a) => (a.requestId ? [a.requestId] : [])), seed),

@@ -54,17 +54,17 @@ test('the access review page: chain at the top, summary, every section with the 
   expect(headings).toEqual(['Audit chain', 'Summary', 'Anomalies', 'Grants', 'Refused attempts', 'Access per person and resource', 'Other events']);
   expect(await page.locator('section').first().getAttribute('id')).toBe('chain');
   expect(await page.locator('#chain').getAttribute('data-ok')).toBe('true');
-  expect(await page.locator('#chain p').first().textContent()).toMatch(/^Chain verified: 85 events unbroken, head 85:[0-9a-f]{64}\.$/);
+  expect(await page.locator('#chain p').first().textContent()).toMatch(/^Chain verified: 92 events unbroken, head 92:[0-9a-f]{64}\.$/);
   const summary = Object.fromEntries(
     await page.locator('[data-summary]').evaluateAll((cards) => cards.map((c) => [c.getAttribute('data-summary'), c.querySelector('b')?.textContent])),
   );
-  expect(summary).toEqual({ grants: '7', people: '3', resources: '5', breakGlass: '2', refusals: '12', anomalies: '8', events: '85' });
+  expect(summary).toEqual({ grants: '7', people: '3', resources: '5', breakGlass: '2', refusals: '23', anomalies: '9', events: '92' });
   expect(await rows(page, 'grants')).toBe(7);
-  expect(await rows(page, 'anomalies')).toBe(8);
-  expect(await rows(page, 'refusals')).toBe(11);
+  expect(await rows(page, 'anomalies')).toBe(9);
+  expect(await rows(page, 'refusals')).toBe(14);
   expect(await rows(page, 'totals')).toBe(7);
   expect(await page.locator('#other-empty').textContent()).toBe('None.');
-  expect(await column(page, 'anomalies', 1)).toEqual(expect.arrayContaining(['Break-glass without a closed review', 'Certificate issued without a matching approval', 'Grant outlived its window']));
+  expect(await column(page, 'anomalies', 1)).toEqual(expect.arrayContaining(['Break-glass without a closed review', 'The worker refused to sign a grant', 'Grant outlived its window']));
 
   // Tables sort by a click on their header, then the other way on a second click.
   const who = page.locator('#grants th', { hasText: /^who$/ });
@@ -79,7 +79,7 @@ test('the access review page: chain at the top, summary, every section with the 
   await count.click();
   await count.click();
   const counts = (await column(page, 'refusals', 3)).map(Number);
-  expect(counts[0]).toBe(2);
+  expect(counts[0]).toBe(8);
   expect(counts).toEqual([...counts].sort((a, b) => b - a));
 
   // Print: no page chrome, no sort arrows; the page prints to PDF.

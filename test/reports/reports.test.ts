@@ -34,11 +34,11 @@ describe('report access-review over the fixture log', () => {
   });
 
   it('is headed by the chain verification', () => {
-    expect(report.chain).toMatchObject({ ok: true, count: 85, head: { seq: 85 } });
+    expect(report.chain).toMatchObject({ ok: true, count: 92, head: { seq: 92 } });
   });
 
   it('lists every grant with its approvals, channel, break-glass review and early revocation', () => {
-    expect(report.summary).toEqual({ grants: 7, people: 3, resources: 5, breakGlass: 2, refusals: 12, anomalies: 8, events: 85 });
+    expect(report.summary).toEqual({ grants: 7, people: 3, resources: 5, breakGlass: 2, refusals: 23, anomalies: 9, events: 92 });
     const routes = report.grants.map((g) => g.route).sort();
     expect(routes).toEqual(['admin', 'auto', 'break_glass', 'break_glass', 'workflow', 'workflow', 'workflow']);
     const twoStage = report.grants.find((g) => g.resource === 'prod-db')!;
@@ -60,18 +60,23 @@ describe('report access-review over the fixture log', () => {
   it('groups refused attempts by kind', () => {
     const byKind = Object.fromEntries(report.refusals.map((g) => [`${g.type} ${g.code}`, g.count]));
     expect(byKind).toEqual({
+      'request.refused NOT_ELIGIBLE': 8,
+      'audit.refusals_suppressed RATE_LIMITED': 2,
       'review.refused NOT_APPROVER': 2,
-      'review.refused SELF_APPROVAL': 1,
       'access_review.answer_refused NOT_REVIEWER': 1,
       'breakglass.review_refused SELF_APPROVAL': 1,
+      'cert.refused it is marked admin-issued without a valid attestation from the CA directory': 1,
+      'cert.refused the approval predates the request': 1,
       'key.refused SSH_KEY_MALFORMED': 1,
       'request.cancel_refused NOT_PENDING': 1,
       'request.refused BREAK_GLASS_NOT_ALLOWED': 1,
-      'request.refused NOT_ELIGIBLE': 1,
       'request.refused REASON_INVALID': 1,
       'request.revoke_refused NOT_ALLOWED': 1,
+      'review.refused SELF_APPROVAL': 1,
       'webhook.signature_refused signature mismatch': 1,
     });
+    // Eve's burst: six written one by one, two counted past the rate limit and reported as one event.
+    expect(report.refusals.find((g) => g.code === 'NOT_ELIGIBLE')!.people).toEqual(['U0CAROL', 'U0DAVE', 'U0EVE']);
   });
 
   it('totals access per person and resource', () => {
@@ -91,15 +96,32 @@ describe('report access-review over the fixture log', () => {
     const kinds = report.anomalies.map((a) => a.kind).sort();
     expect(kinds).toEqual([
       'break_glass_unreviewed',
-      'certificate_without_approval',
       'decision_by_non_approver',
       'decision_by_non_approver',
       'decision_by_non_approver',
       'grant_outlived_window',
       'self_approval_attempt',
       'self_approval_attempt',
+      'signing_refused',
+      'signing_refused',
     ]);
     expect(report.anomalies.find((a) => a.kind === 'grant_outlived_window')!.detail).toMatch(/^ended (9|10|11) min after its window$/);
+  });
+
+  it('flags a certificate with no approval before it (the worker refuses to sign one today; an older log, or one from elsewhere, may hold one)', async () => {
+    const events = fixtureEvents();
+    const last = events.at(-1)!;
+    const forged = appendChained(events, {
+      type: 'cert.issued',
+      at: new Date(Date.parse(last.at) + 1000).toISOString(),
+      actor: { id: 'system', via: 'system' },
+      requestId: 'ar-nopproval1',
+      data: { kind: 'ssh', serial: '999', principals: ['root'], validAfter: Date.parse(last.at), validBefore: Date.parse(last.at) + 3_600_000 },
+    });
+    const report = JSON.parse((await accessReview(writeLog('no-approval.jsonl', forged))).stdout) as AccessReviewReport;
+    expect(report.anomalies.filter((a) => a.kind === 'certificate_without_approval')).toEqual([
+      expect.objectContaining({ requestId: 'ar-nopproval1', detail: 'certificate 999 for a request whose approval is not in this log' }),
+    ]);
   });
 
   it('prints CSV sections a spreadsheet opens, with formulas neutralised', async () => {
@@ -116,7 +138,7 @@ describe('report access-review over the fixture log', () => {
     const r = await accessReview(writeLog('unknown.jsonl', events));
     const report = JSON.parse(r.stdout) as AccessReviewReport;
     expect(report.chain.ok).toBe(true);
-    expect(report.other).toEqual([{ type: 'jira.issue_created', count: 1, seqs: [86] }]);
+    expect(report.other).toEqual([{ type: 'jira.issue_created', count: 1, seqs: [93] }]);
   });
 
   it('a tampered log: exit 1, the break heads the report and is an anomaly', async () => {
@@ -162,10 +184,11 @@ describe('report soc2 over the fixture log', () => {
 
   it('counts from the log with sampled request ids, the same sample every time', async () => {
     const evidence = (id: string) => Object.fromEntries(report.controls.find((c) => c.id === id)!.evidence.map((e) => [e.label, e.value]));
-    expect(evidence('CC6.1')).toMatchObject({ 'certificates issued': 8, 'public keys registered': 4, 'public keys refused (weak, malformed, private keys pasted)': 1, 'CA created or rotated': 2 });
-    expect(evidence('CC6.2')).toMatchObject({ 'requests made': 13, 'approved by the workflow': 3, 'auto-approved by a rule': 1, 'break-glass': 2, 'issued by an admin': 1, denied: 2, 'timed out': 1, cancelled: 1, 'access reviews started': 2, 'review answers: keep': 1, 'review answers: remove': 1 });
+    expect(evidence('CC6.1')).toMatchObject({ 'certificates issued': 6, 'public keys registered': 4, 'public keys refused (weak, malformed, private keys pasted)': 1, 'CA created or rotated': 2 });
+    expect(evidence('CC6.2')).toMatchObject({ 'requests made': 12, 'approved by the workflow': 3, 'auto-approved by a rule': 1, 'break-glass': 2, 'issued by an admin': 1, denied: 2, 'timed out': 1, cancelled: 1, 'access reviews started': 2, 'review answers: keep': 1, 'review answers: remove': 1 });
     expect(evidence('CC6.3')).toMatchObject({ 'self-approval attempts refused': 2, 'decisions by non-approvers refused': 3, 'access review removals requested': 1, 'requested removals closed by an admin': 1 });
     expect(evidence('CC7.3')).toMatchObject({ 'break-glass uses': 2, 'uses tied to an incident': 2, 'break-glass attempts refused (not on call, no incident)': 1 });
+    expect(evidence('CC7.2')).toMatchObject({ 'refusals beyond a person’s rate limit (counted, not written one by one)': 2, 'detector: the worker refused to sign a grant': 2 });
     expect(evidence('CC7.4')).toMatchObject({ 'break-glass reviews closed': 1, 'break-glass reviews still open': 1 });
     expect(evidence('CC8.1')).toMatchObject({ 'configuration loads': 3, 'CA rotations': 1 });
     const cc61 = report.controls.find((c) => c.id === 'CC6.1')!;
@@ -210,7 +233,7 @@ describe('report sources', () => {
       expect(strip(fromRedis.stdout)).toEqual(fromFile);
       // Without --source, the archive is used when AUDIT_DATABASE_URL is set.
       const fromArchive = await runCli(['report', 'access-review', '--since', since, '--until', until, '--format', 'json'], env);
-      expect(JSON.parse(fromArchive.stdout).chain).toMatchObject({ source: 'PostgreSQL archive', redis: 'matches Redis at event 85 (Redis holds 1–85)' });
+      expect(JSON.parse(fromArchive.stdout).chain).toMatchObject({ source: 'PostgreSQL archive', redis: 'matches Redis at event 92 (Redis holds 1–92)' });
       expect(strip(fromArchive.stdout)).toEqual(fromFile);
     } finally {
       await t.cleanup();

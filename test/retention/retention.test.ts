@@ -12,8 +12,10 @@ import { runCli } from '../helpers/cli';
 import { testDatabase } from '../helpers/postgres';
 
 const DAY = 86_400_000;
+// One resource per request: a person may have one open request per resource.
+const box = { description: 'box', workflow: 'w', duration: { default: '1h', max: '2h' }, ssh: { principals: ['deploy'] } };
 const workflows = {
-  resources: { box: { description: 'box', workflow: 'w', duration: { default: '1h', max: '2h' }, ssh: { principals: ['deploy'] } } },
+  resources: { 'box-denied': box, 'box-cancelled': box, 'box-pending': box, 'box-approved': box, 'box-break-glass': box },
   workflows: { w: { requesters: { everyone: true }, reason: { required: false }, stages: [{ name: 'lead', approvers: { users: ['ULEAD'] } }] } },
 };
 const people = [
@@ -23,7 +25,7 @@ const people = [
 const key: RegisteredKey = { fingerprint: 'SHA256:alice', kind: 'ssh', algorithm: 'ssh-ed25519', text: 'ssh-ed25519 AAAA', addedAt: 0 };
 
 async function submit(app: TestApp, reason: string): Promise<AccessRequest> {
-  const r = await app.ctx.service.submit('UALICE', { resource: 'box', reason, via: 'slack' });
+  const r = await app.ctx.service.submit('UALICE', { resource: `box-${reason}`, reason, via: 'slack' });
   if (r.status !== 'ok') throw new Error(JSON.stringify(r));
   return r.request;
 }
