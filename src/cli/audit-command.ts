@@ -90,6 +90,14 @@ async function verify(rest: string[], io: CliIo): Promise<number> {
       from = await log.anchor();
       const head = await log.head();
       result = await verifyChain(checkAnchor(log.read({ toSeq: head.seq })), head, from);
+      // The retention anchor is itself a chain point Redis still proves from.
+      if (anchor && from && anchor.seq === from.seq) anchorFound = anchor.hash === from.hash;
+      else if (anchor && from && anchor.seq < from.seq && result.ok)
+        result = {
+          ok: false,
+          count: result.count,
+          firstBad: { seq: anchor.seq, problem: `the anchor ${anchor.seq} is older than what Redis keeps (from ${from.seq + 1}): check it against the archive with --source postgres` },
+        };
     } finally {
       await close();
     }

@@ -122,6 +122,15 @@ describe('with the archive: AUDIT_REDIS_RETENTION', () => {
       expect.objectContaining({ type: 'retention.requests_removed', data: { count: 2, byState: { denied: 1, cancelled: 1 }, olderThan: '1d' } }),
     ]);
 
+    // A head noted earlier: the retention anchor itself checks in Redis; an older one, in the archive.
+    const anchorHash = (await archive.hashAt(archivedHead))!;
+    expect((await runCli(['audit', 'verify', '--anchor', `${archivedHead}:${anchorHash}`], env)).code).toBe(0);
+    const old = `3:${(await archive.hashAt(3))!}`;
+    const tooOld = await runCli(['audit', 'verify', '--anchor', old], env);
+    expect(tooOld.code).toBe(1);
+    expect(tooOld.stdout).toContain(`the anchor 3 is older than what Redis keeps (from ${archivedHead + 1}): check it against the archive with --source postgres`);
+    expect((await runCli(['audit', 'verify', '--source', 'postgres', '--anchor', old], env)).code).toBe(0);
+
     // A Redis rewrite of a kept event is still caught, starting from the anchor.
     const [first] = (await app.ctx.redis.xrange(app.ctx.keys.auditStream, '-', '+', 'COUNT', 1)) as [string, string[]][];
     await app.ctx.redis.xdel(app.ctx.keys.auditStream, first![0]);
