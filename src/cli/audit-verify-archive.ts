@@ -17,7 +17,7 @@ export async function verifyArchive(
   const env = loadEnv(io.env);
   if (!env.AUDIT_DATABASE_URL) throw new UsageError('--source postgres needs AUDIT_DATABASE_URL.');
   const archive = new PostgresAuditArchive(env.AUDIT_DATABASE_URL, { max: 2 });
-  const redis = createRedis(env.REDIS_URL, { name: 'access-bot-cli' });
+  const redis = createRedis(env.REDIS_URL, { name: 'access-bot-cli', ...(env.redisTls ? { tls: env.redisTls } : {}) });
   try {
     const result = await verifyChain(wrap(archive.read()));
     if (!result.ok) return { result };

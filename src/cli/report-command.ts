@@ -117,7 +117,7 @@ async function pendingChanges(rest: string[], io: CliIo): Promise<number> {
   }
   rejectPositionals(positionals, HELP);
   const env = loadEnv(io.env);
-  const redis = createRedis(env.REDIS_URL, { name: 'access-bot-cli' });
+  const redis = createRedis(env.REDIS_URL, { name: 'access-bot-cli', ...(env.redisTls ? { tls: env.redisTls } : {}) });
   const keys = new RedisKeys(env.REDIS_PREFIX);
   const store = new PendingChangeStore(redis, keys, new RedisAuditLog(redis, keys));
   try {

@@ -58,7 +58,7 @@ export function openReportSource(spec: string, env: Env): ReportSource {
   };
 }
 
-function redisSource(env: Env, redis: Redis = createRedis(env.REDIS_URL, { name: 'access-bot-report' })): ReportSource {
+function redisSource(env: Env, redis: Redis = createRedis(env.REDIS_URL, { name: 'access-bot-report', ...(env.redisTls ? { tls: env.redisTls } : {}) })): ReportSource {
   const log = new RedisAuditLog(redis, new RedisKeys(env.REDIS_PREFIX));
   let toSeq: number | undefined;
   return {
@@ -78,7 +78,7 @@ function redisSource(env: Env, redis: Redis = createRedis(env.REDIS_URL, { name:
 
 function postgresSource(env: Env, url: string): ReportSource {
   const archive = new PostgresAuditArchive(url, { max: 2 });
-  const redis = createRedis(env.REDIS_URL, { name: 'access-bot-report' });
+  const redis = createRedis(env.REDIS_URL, { name: 'access-bot-report', ...(env.redisTls ? { tls: env.redisTls } : {}) });
   const keys = new RedisKeys(env.REDIS_PREFIX);
   return {
     label: 'PostgreSQL archive',

@@ -17,13 +17,17 @@ const FAMILIES = {
   rateLimits: ['rl:*'],
   adapters: ['ad:*'],
   ca: ['ca:*'],
+  /** One retention sweep at a time (both processes sweep). */
+  retention: ['retention:*'],
+  /** Access review campaigns (the worker starts them, the bot records answers) and pending changes. */
+  reviews: ['review:*', 'changes'],
 } as const;
 
 type Family = keyof typeof FAMILIES;
 
 const ACCESS: Record<RedisRole, { write: Family[]; read: Family[] }> = {
-  bot: { write: ['requests', 'audit', 'keys', 'seen', 'rateLimits', 'adapters'], read: ['ca'] },
-  worker: { write: ['requests', 'audit', 'ca', 'rateLimits', 'adapters'], read: ['keys'] },
+  bot: { write: ['requests', 'audit', 'keys', 'seen', 'rateLimits', 'adapters', 'retention', 'reviews'], read: ['ca'] },
+  worker: { write: ['requests', 'audit', 'ca', 'rateLimits', 'adapters', 'retention', 'reviews'], read: ['keys'] },
 };
 
 /** Commands: everything a data client uses, nothing that administers the server. */
