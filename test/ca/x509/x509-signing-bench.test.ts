@@ -6,7 +6,9 @@ describe('benchX509Signing', () => {
     expect(result).toMatchObject({ caKey: 'rsa2048', subjectKey: 'rsa2048', nativeIterations: 3, forgeIterations: 1, identicalOutput: true });
     expect(result.nativeCertsPerSecond).toBeGreaterThan(0);
     expect(result.forgeCertsPerSecond).toBeGreaterThan(0);
-    expect(result.speedup).toBeCloseTo(result.nativeCertsPerSecond / result.forgeCertsPerSecond, 0);
+    // The three figures are each rounded for the report, so compare within 5%, not to the digit.
+    const ratio = result.nativeCertsPerSecond / result.forgeCertsPerSecond;
+    expect(Math.abs(result.speedup - ratio) / ratio).toBeLessThan(0.05);
   });
 
   it('refuses iteration counts that are not positive whole numbers', () => {
