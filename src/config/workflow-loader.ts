@@ -89,7 +89,7 @@ export async function loadWorkflows(dir: string, options: LoadWorkflowsOptions =
   }
 
   const problems = [...results.flatMap((r) => r.problems), ...crossFileProblems(results), ...identityProblems(results), ...reviewProblems(results)].sort(compareProblems);
-  const warnings = results.flatMap(groupReferenceWarnings).sort(compareProblems);
+  const warnings = results.flatMap((r) => [...groupReferenceWarnings(r), ...patternHintWarnings(r)]).sort(compareProblems);
   if (problems.length > 0) return { problems, warnings, files };
   const policy = buildPolicy(results, hash.digest('hex'), files);
   if (warnings.length > 0) policy.warnings = warnings.map(formatProblem);
@@ -299,6 +299,30 @@ function groupReferenceWarnings(result: FileResult): WorkflowProblem[] {
     }
   };
   visit(parsed, []);
+  return warnings;
+}
+
+/**
+ * A reason or ticket pattern without a hint: requesters are told only that their text does not
+ * match, and are never shown the regular expression itself, so they could not know what to write.
+ */
+function patternHintWarnings(result: FileResult): WorkflowProblem[] {
+  const { parsed, locator, file } = result;
+  if (!parsed || !locator) return [];
+  const warnings: WorkflowProblem[] = [];
+  for (const [name, workflow] of Object.entries(parsed.workflows ?? {})) {
+    for (const field of ['reason', 'ticket'] as const) {
+      const spec = workflow[field];
+      if (spec?.pattern === undefined || spec.hint !== undefined) continue;
+      const at = ['workflows', name, field, 'pattern'];
+      warnings.push({
+        file,
+        ...locator.valuePosition(at),
+        field: fieldPath(at),
+        message: `a ${field} pattern without a hint: requesters are never shown the regular expression, so add a hint that says in words what to write (e.g. "A Jira key such as OPS-1234")`,
+      });
+    }
+  }
   return warnings;
 }
 

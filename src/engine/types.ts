@@ -144,6 +144,8 @@ export interface DecisionContext {
   approversByStage?: string[][];
   /** PagerDuty services the actor is on call for right now. */
   oncallServices?: string[];
+  /** Whether PagerDuty is connected at all (false: nobody can be confirmed on call, so break-glass cannot happen). */
+  pagerDutyConnected?: boolean;
   /** Active (triggered or acknowledged) incidents on the services that matter. */
   activeIncidents?: { id: string; service: string }[];
   /** Whether the actor is an admin (resolved from the policy's `admins`). */

@@ -392,6 +392,7 @@ export class RequestService {
       if (parent) ctx.extensionParent = parent;
     }
 
+    if (event.type === 'submit' && event.breakGlass) ctx.pagerDutyConnected = this.deps.oncall.enabled;
     if (event.type === 'submit' && event.breakGlass && workflow.break_glass && this.deps.oncall.enabled) {
       const services = workflow.break_glass.pagerduty_services;
       const [oncallServices, activeIncidents] = await Promise.all([

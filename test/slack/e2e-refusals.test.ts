@@ -208,15 +208,17 @@ describe('refusals answered to commands', () => {
 
   test('break-glass with PagerDuty off is refused with the reason', async () => {
     const reply = await e2e.command(ALICE.id, 'breakglass core-router INC-99 routers down');
-    expect(String(reply.body.text)).toContain('Break-glass needs you to be on call in PagerDuty for PNETOPS1, and you are not.');
+    expect(String(reply.body.text)).toContain('Break-glass needs PagerDuty, which is not connected');
+    expect(String(reply.body.text)).toContain('Request core-router normally with `/access core-router &lt;duration&gt; &lt;reason&gt;`');
     const refused = await e2e.audit((ev) => ev.type === 'request.refused' && ev.data.code === 'BREAK_GLASS_NOT_ALLOWED');
     expect(refused).toHaveLength(1);
     expect(refused[0]?.data).toMatchObject({ breakGlass: true, resource: 'core-router' });
   });
 
-  test('a fast-path request without the ticket its workflow needs says to use the form', async () => {
+  test('a fast-path request without the ticket its workflow needs says how to give one', async () => {
     const reply = await e2e.command(ALICE.id, 'prod-db 30m migration');
     expect(String(reply.body.text)).toMatch(/A ticket reference is required/);
+    expect(String(reply.body.text)).toContain('`/access prod-db 1h OPS-42 &lt;reason&gt;`');
     expect(String(reply.body.text)).toContain('`/access prod-db`');
   });
 

@@ -29,11 +29,19 @@ export function submit(ev: Submit, ctx: DecisionContext): Decision {
   if (ev.adminIssue) {
     if (!isAdmin(ctx)) return refused('NOT_ALLOWED', 'Only admins can issue certificates outside the workflow.');
   } else if (ev.breakGlass) {
+    const normally = `/access ${resource.name} <duration>${workflow.ticket?.required ? ' <ticket>' : ''} <reason>`;
+    if (!workflow.break_glass)
+      return refused('BREAK_GLASS_NOT_ALLOWED', `${resource.name} has no break-glass; request it normally with \`${normally}\`.`);
     // Being on call is not enough: break-glass is for the people who may request the resource at
     // all, unless the workflow names its break-glass requesters explicitly.
-    const eligible = workflow.break_glass?.requesters ?? workflow.requesters;
-    if (workflow.break_glass && !isInPeople(ctx.actor, eligible))
+    const eligible = workflow.break_glass.requesters ?? workflow.requesters;
+    if (!isInPeople(ctx.actor, eligible))
       return refused('NOT_ELIGIBLE', `You are not allowed to break glass for ${resource.name} (workflow ${workflow.name}).`);
+    if (ctx.pagerDutyConnected === false)
+      return refused(
+        'BREAK_GLASS_NOT_ALLOWED',
+        `Break-glass needs PagerDuty, which is not connected: nobody can be confirmed on call. Request ${resource.name} normally with \`${normally}\`, or ask an access-bot admin.`,
+      );
   } else if (!isInPeople(ctx.actor, workflow.requesters)) {
     return refused('NOT_ELIGIBLE', `You are not allowed to request ${resource.name} (workflow ${workflow.name}).`);
   }

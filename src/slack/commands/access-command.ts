@@ -1,4 +1,6 @@
-import type { App, RespondFn, SlashCommand, webApi } from '@slack/bolt';
+import type { App, BlockAction, ButtonAction, RespondFn, SlashCommand, webApi } from '@slack/bolt';
+import { z } from 'zod';
+import { parseDuration } from '../../config/duration';
 import type { AppContext } from '../../app/app-context';
 import { KeyRejectedError } from '../../keys/errors/key-rejected-error';
 import type { Logger } from '../../log/logger';
@@ -6,12 +8,18 @@ import type { AppHome } from '../app-home';
 import { code, escapeText } from '../blocks/format';
 import type { RequestModal } from '../modals/request-modal';
 import { requestableResources } from '../modals/requestable-resources';
+import type { ServiceResult } from '../../requests/request-service';
+import { REQUEST_ID_PATTERN } from '../../requests/request-id';
+import { commandPolicy, ticketExample } from './command-policy';
 import { parseAccessCommand, type AccessCommand } from './access-command-parser';
-import { keyAddedText, keyListReply, listReply, pendingReply, type CommandReply } from './command-replies';
+import { alreadyOpenReply, EXTEND_ACTION_ID, keyAddedText, keyListReply, listReply, pendingReply, type CommandReply } from './command-replies';
 import { helpText } from './help-text';
 import { actionResultText, submitResultText } from './result-text';
 
 export const ACCESS_COMMAND = '/access';
+
+/** `<grant id> <duration>` on the Extend button of an "already open" reply. */
+const ExtendButtonValue = z.string().regex(new RegExp(`^${REQUEST_ID_PATTERN.source.replace(/^\^|\$$/g, '')} [0-9a-z]{1,12}$`));
 
 interface Invocation {
   command: SlashCommand;
@@ -34,6 +42,16 @@ export class AccessCommandHandler {
   ) {}
 
   register(app: App): void {
+    app.action<BlockAction<ButtonAction>>(EXTEND_ACTION_ID, async ({ ack, body, action, respond }) => {
+      await ack();
+      try {
+        await this.extendClicked(body.user.id, action.value, respond);
+      } catch (err) {
+        this.logger.error({ err, userId: body.user.id }, 'extend button failed');
+        await respond({ response_type: 'ephemeral', replace_original: false, text: ':warning: That did not work: something went wrong on our side (it is logged). Try again in a moment.' });
+      }
+    });
+
     app.command(ACCESS_COMMAND, async ({ ack, command, client, respond }) => {
       await ack();
       const invocation = { command, client, respond };
@@ -50,7 +68,7 @@ export class AccessCommandHandler {
     const { command } = inv;
     const userId = command.user_id;
     const policy = this.ctx.policy;
-    const parsed: AccessCommand = parseAccessCommand(command.text ?? '', (name) => policy.resources.has(name));
+    const parsed: AccessCommand = parseAccessCommand(command.text ?? '', commandPolicy(policy));
 
     switch (parsed.kind) {
       case 'open_modal':
@@ -60,6 +78,18 @@ export class AccessCommandHandler {
         const actor = await this.ctx.directory.actor(userId);
         const names = requestableResources(policy, actor).flatMap((g) => g.resources.map((r) => r.name));
         await this.reply(inv, { text: helpText(names, parsed.problem) });
+        return;
+      }
+      case 'unknown': {
+        if (parsed.suggestion === undefined) {
+          const actor = await this.ctx.directory.actor(userId);
+          const names = requestableResources(policy, actor).flatMap((g) => g.resources.map((r) => r.name));
+          await this.reply(inv, { text: helpText(names, `There is no command or resource called ${code(parsed.word)}.`) });
+          return;
+        }
+        await this.reply(inv, {
+          text: `:thinking_face: There is no command or resource called ${code(parsed.word)}. Did you mean ${code(parsed.suggestion)}?\n\`/access help\` lists every command and what you may request.`,
+        });
         return;
       }
       case 'usage':
@@ -84,15 +114,7 @@ export class AccessCommandHandler {
         return;
       }
       case 'extend': {
-        const parent = await this.ctx.service.get(parsed.id);
-        const result = await this.ctx.service.submit(userId, {
-          resource: parent?.resource ?? '',
-          extensionOf: parsed.id,
-          durationMs: parsed.durationMs,
-          reason: parsed.reason ?? parent?.reason ?? '',
-          ...(parent?.ticket !== undefined ? { ticket: parent.ticket } : {}),
-          via: 'slack',
-        });
+        const result = await this.extend(userId, parsed.id, parsed.durationMs, parsed.reason);
         await this.reply(inv, { text: submitResultText(result, policy) });
         await this.home.refresh(userId);
         return;
@@ -102,12 +124,21 @@ export class AccessCommandHandler {
           resource: parsed.resource,
           reason: parsed.reason,
           via: 'slack',
+          ...(parsed.ticket !== undefined ? { ticket: parsed.ticket } : {}),
           ...(parsed.durationMs !== undefined ? { durationMs: parsed.durationMs } : {}),
           ...(parsed.breakGlass ? { breakGlass: true } : {}),
         });
-        // The fast path has no ticket argument; the form has the field.
+        if (result.status === 'refused' && result.code === 'ALREADY_OPEN') {
+          const open = await this.ctx.store.openRequestFor(userId, parsed.resource, parsed.breakGlass);
+          const resource = policy.resources.get(parsed.resource);
+          const durationMs = parsed.durationMs ?? resource?.duration.default;
+          await this.reply(inv, alreadyOpenReply(result.message, open, durationMs));
+          return;
+        }
         const formHint =
-          result.status === 'refused' && result.code === 'TICKET_REQUIRED' ? ` Use \`/access ${escapeText(parsed.resource)}\` to open the form, which has a ticket field.` : '';
+          result.status === 'refused' && result.code === 'TICKET_REQUIRED'
+            ? ` Put the ticket in the command (\`${escapeText(`/access ${parsed.resource} 1h ${ticketExample(policy, parsed.resource)} <reason>`)}\`), or use \`/access ${escapeText(parsed.resource)}\` for the form.`
+            : '';
         await this.reply(inv, { text: `${submitResultText(result, policy)}${formHint}` });
         await this.home.refresh(userId);
         return;
@@ -134,6 +165,32 @@ export class AccessCommandHandler {
         return;
       }
     }
+  }
+
+  /** An extension of `grantId`: the grant's reason and ticket carry over unless a new reason is given. */
+  private async extend(userId: string, grantId: string, durationMs: number, reason?: string): Promise<ServiceResult> {
+    const parent = await this.ctx.service.get(grantId);
+    return this.ctx.service.submit(userId, {
+      resource: parent?.resource ?? '',
+      extensionOf: grantId,
+      durationMs,
+      reason: reason ?? parent?.reason ?? '',
+      ...(parent?.ticket !== undefined ? { ticket: parent.ticket } : {}),
+      via: 'slack',
+    });
+  }
+
+  /** The Extend button of an "already open" reply: the same as typing the command it shows. */
+  private async extendClicked(userId: string, value: string | undefined, respond: RespondFn): Promise<void> {
+    const parsed = ExtendButtonValue.safeParse(value);
+    if (!parsed.success) {
+      await respond({ response_type: 'ephemeral', replace_original: false, text: ':warning: This button does not name a grant.' });
+      return;
+    }
+    const [grantId, duration] = parsed.data.split(' ') as [string, string];
+    const result = await this.extend(userId, grantId, parseDuration(duration) ?? 0);
+    await respond({ response_type: 'ephemeral', replace_original: true, text: submitResultText(result, this.ctx.policy) });
+    await this.home.refresh(userId);
   }
 
   private async reply(inv: Invocation, reply: CommandReply): Promise<void> {

@@ -3,8 +3,13 @@ import type { Policy } from '../../config/policy';
 import type { AccessRequest } from '../../engine/types';
 import type { RegisteredKey } from '../../requests/ports';
 import { approvalItemBlocks } from '../blocks/app-home-view';
+import { formatDuration } from '../../config/duration';
+import { ACTION_IDS } from '../actions/interaction-ids';
 import { escapeText, slackTime, truncate } from '../blocks/format';
 import { requestLine } from './slack-text';
+
+/** The Extend button of an "already open" reply; value `<grant id> <duration>`. */
+export const EXTEND_ACTION_ID = 'access.extend';
 
 /** A reply to a slash command: `text` is the notification and fallback, `blocks` the layout when there is one. */
 export interface CommandReply {
@@ -70,4 +75,35 @@ export function keyAddedText(key: RegisteredKey): string {
   return `:key: Registered your ${key.kind === 'ssh' ? 'SSH' : 'X.509'} ${escapeText(key.algorithm)} key \`${key.fingerprint}\`${
     key.comment ? ` (${escapeText(truncate(key.comment, 80))})` : ''
   }. Your next ${key.kind === 'ssh' ? 'SSH' : 'X.509'} certificates will be issued for it.`;
+}
+
+/**
+ * A request for something the person already holds or has pending: point at it and offer what
+ * they most likely want instead, as a button and as the exact command: extend the grant by the
+ * duration they just asked for, or withdraw the pending request.
+ */
+export function alreadyOpenReply(message: string, open: AccessRequest | undefined, durationMs: number | undefined): CommandReply {
+  const text = `:information_source: ${escapeText(message)}`;
+  if (!open) return { text };
+  const blocks: types.KnownBlock[] = [section(text)];
+  if (open.state === 'pending') {
+    blocks.push({
+      type: 'actions',
+      block_id: `open.${open.id}`,
+      elements: [{ type: 'button', action_id: ACTION_IDS.cancel, value: open.id, text: { type: 'plain_text', text: `Cancel ${open.id}` } }],
+    });
+    return { text, blocks };
+  }
+  if (open.breakGlass || durationMs === undefined) return { text, blocks };
+  const duration = formatDuration(durationMs);
+  const command = `/access extend ${open.id} ${duration}`;
+  blocks.push(
+    section(`Extend it instead: \`${command}\``),
+    {
+      type: 'actions',
+      block_id: `open.${open.id}`,
+      elements: [{ type: 'button', action_id: EXTEND_ACTION_ID, style: 'primary', value: `${open.id} ${duration}`, text: { type: 'plain_text', text: `Extend by ${duration}` } }],
+    },
+  );
+  return { text: `${text} Extend it instead: \`${command}\``, blocks };
 }

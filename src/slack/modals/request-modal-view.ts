@@ -5,6 +5,7 @@ import type { Policy, Resource, Workflow } from '../../config/policy';
 import { MAX_REASON_LENGTH, MAX_TICKET_LENGTH } from '../../engine/policy-rules';
 import type { AccessRequest } from '../../engine/types';
 import { ACTION_IDS, REQUEST_BLOCKS, VIEW_IDS, type RequestBlockId } from '../actions/interaction-ids';
+import { patternHint } from '../commands/command-policy';
 import { submittedText } from '../commands/result-text';
 import { approversText } from '../commands/slack-text';
 import { escapeText, truncate } from '../blocks/format';
@@ -95,9 +96,9 @@ function approvalLine(workflow: Workflow): string {
   return `Approval: ${stages.join(' → ')}.${auto}`;
 }
 
+/** The hint in words, never the regular expression. */
 function patternHelp(spec: { hint?: string; pattern?: string } | undefined): string {
-  const parts = [spec?.hint, spec?.pattern ? `Must match the pattern ${spec.pattern}` : undefined].filter((p): p is string => Boolean(p));
-  return truncate(parts.join(' '), 2000);
+  return truncate(patternHint(spec), 2000);
 }
 
 function durationOption(ms: number, defaultMs: number, maxMs: number): types.PlainTextOption {
