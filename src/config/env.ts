@@ -79,6 +79,8 @@ const EnvSchema = z.object({
   /** How soon a dead worker's jobs are retried (BullMQ lock duration and stalled-job check). */
   WORKER_STALLED_CHECK: durationString('30s'),
   EXPIRY_WARNING: durationString('10m'),
+  /** How often servers fetch the KRL and CRLs (docs/ca-trust.md): revoke messages say how soon a revocation takes effect. */
+  KRL_REFRESH_INTERVAL: durationString('1m'),
   RECONCILE_INTERVAL: durationString('1m'),
   /** Requests one person may make per window (`/access` submissions, extensions, break-glass). */
   RATE_LIMIT_REQUESTS: rateString('10/1m'),

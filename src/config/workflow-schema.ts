@@ -134,6 +134,12 @@ export const SshCertificateSchema = z.strictObject({
     .boolean()
     .default(false)
     .describe('End open sessions when the certificate expires (needs the force-command wrapper on servers)'),
+  hosts: z
+    .array(z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})(:[0-9]{1,5})?$/, 'a host name or address, optionally with :port'))
+    .min(1)
+    .max(32)
+    .optional()
+    .describe('For display only: the servers the certificate is for, shown to approvers and in the login command sent with it'),
 });
 
 export const X509CertificateSchema = z.strictObject({
@@ -168,6 +174,13 @@ export const ResourceSchema = z
       .refine((d) => d.default <= d.max, { message: 'default is longer than max', path: ['default'] })
       .describe('How long access lasts, counted from approval'),
     pagerduty_service: PagerDutyId.optional().describe('PagerDuty service whose on-call and incidents apply'),
+    risk: z
+      .strictObject({
+        level: z.enum(['high', 'medium']).describe('high: shown first and prominently to approvers; medium: shown as a warning'),
+        note: z.string().min(1).max(300).describe('One sentence approvers read: what this access can do that makes it risky'),
+      })
+      .optional()
+      .describe('A risk marker shown to approvers on every approval message, e.g. { level: high, note: "Reads every customer\'s card data" }'),
     ssh: SshCertificateSchema.optional().describe('Issue an OpenSSH user certificate (give exactly one of ssh, x509)'),
     x509: X509CertificateSchema.optional().describe('Issue an X.509 client certificate (give exactly one of ssh, x509)'),
   })

@@ -16,6 +16,16 @@ export function stageTimers(workflow: Workflow, stage: number, startedAt: number
   return effects;
 }
 
+/**
+ * Who is asked to decide a stage: its resolved approvers, less the requester (unless the workflow
+ * allows self-approval) and, with `distinct_approvers`, less whoever approved an earlier stage.
+ * Neither could decide, so they are neither listed nor sent the request.
+ */
+export function approverPool(request: AccessRequest, workflow: Workflow, resolved: readonly string[] | undefined): string[] {
+  const approvedBefore = new Set(workflow.distinct_approvers ? request.reviews.filter((r) => r.decision === 'approve').map((r) => r.by) : []);
+  return (resolved ?? []).filter((id) => (workflow.self_approval || id !== request.requester.id) && !approvedBefore.has(id));
+}
+
 /** Moves a request to approved: the access window is fixed now (it starts now, or where the extended grant ends). */
 export function approve(
   request: AccessRequest,

@@ -100,6 +100,8 @@ export interface AccessRequest {
   subject?: CertificateSubject;
   autoApproved?: { rule: number };
   breakGlass?: BreakGlass;
+  /** Grants of this resource the requester had in the 30 days before this request, for approvers. */
+  recentGrants?: number;
   /** The grant this request extends, and when that grant ends: the extension's window follows on from it. */
   extension?: { of: string; previousExpiresAt: number };
   /**
@@ -152,6 +154,8 @@ export interface DecisionContext {
   actorIsAdmin?: boolean;
   /** Before expiry, when the requester is warned. */
   expiryWarningMs?: number;
+  /** On submit: grants of the resource the requester had in the last 30 days (shown to approvers). */
+  recentGrants?: number;
   /** On submit: the requester's open request for the same resource (pending or a live grant), if any. */
   openForResource?: AccessRequest;
   /** On submit of an extension: the grant's open extension, if it has one already. */

@@ -7,6 +7,8 @@ export interface Directory {
   actor(userId: string): Promise<Actor>;
   /** Slack user ids of an approver set: users, group members, and the PagerDuty on-call by email. */
   resolveApprovers(approvers: Approvers): Promise<string[]>;
+  /** User group id → handle, for showing `S04T8KQ1N2P` as `@security-team` (Slack; absent elsewhere). */
+  groupHandles?(): Promise<ReadonlyMap<string, string>>;
 }
 
 /** PagerDuty, as far as access decisions need it. */
@@ -70,6 +72,8 @@ export interface RequestStore {
   openRequestFor(userId: string, resource: string, breakGlass: boolean): Promise<AccessRequest | undefined>;
   /** The grant's open extension, if it has one. */
   openExtensionOf(parentId: string): Promise<AccessRequest | undefined>;
+  /** The person's requests, newest first. */
+  listByRequester(userId: string, limit?: number): Promise<AccessRequest[]>;
 }
 
 /** The audit log, for events that belong to no state change. */

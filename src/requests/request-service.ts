@@ -20,6 +20,7 @@ import type { Logger } from '../log/logger';
 import type { EffectRunner } from './effect-runner';
 import { TransitionConflictError } from './errors/transition-conflict-error';
 import type { AuditAppender, Directory, KeyRegistry, OnCall, RateLimiter, RequestStore } from './ports';
+import { RECENT_GRANTS_WINDOW_MS } from './approval-facts';
 import { newRequestId } from './request-id';
 
 export type ServiceResult =
@@ -349,6 +350,13 @@ export class RequestService {
     return { status: 'refused', code: 'REQUEST_NOT_FOUND', message };
   }
 
+  /** Grants of `resource` the person had (approved at some point) in the last 30 days: approvers are shown it. */
+  private async recentGrants(userId: string, resource: string, now: number): Promise<number> {
+    const since = now - RECENT_GRANTS_WINDOW_MS;
+    const mine = await this.deps.store.listByRequester(userId, 100);
+    return mine.filter((r) => r.resource === resource && r.approvedAt !== undefined && r.approvedAt >= since).length;
+  }
+
   /** Resolves only what this event can need: approvers of the stages it may move to, on-call for break-glass. */
   private async context(current: AccessRequest | undefined, event: RequestEvent, actor: Actor): Promise<DecisionContext> {
     const policy = this.policy;
@@ -387,6 +395,7 @@ export class RequestService {
         if (open) ctx.openForResource = open;
       }
     }
+    if (event.type === 'submit') ctx.recentGrants = await this.recentGrants(event.requester.id, event.resource, ctx.now);
     if (current?.extension && current.state === 'pending' && event.type === 'review') {
       const parent = await this.deps.store.get(current.extension.of);
       if (parent) ctx.extensionParent = parent;

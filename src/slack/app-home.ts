@@ -3,6 +3,7 @@ import type { AppContext } from '../app/app-context';
 import type { AccessRequest } from '../engine/types';
 import type { Logger } from '../log/logger';
 import { appHomeView } from './blocks/app-home-view';
+import { groupLabelsOf } from './commands/slack-text';
 
 const ACTIVE_STATES: ReadonlySet<AccessRequest['state']> = new Set(['approved', 'issued']);
 
@@ -40,8 +41,8 @@ export class AppHome {
   }
 
   async publish(userId: string, notice?: string): Promise<void> {
-    const data = await this.dataFor(userId);
-    const view = appHomeView({ userId, now: this.clock(), policy: this.ctx.policy, ...data, ...(notice ? { notice } : {}) });
+    const [data, groups] = await Promise.all([this.dataFor(userId), groupLabelsOf(this.ctx.directory, this.logger)]);
+    const view = appHomeView({ userId, now: this.clock(), policy: this.ctx.policy, groups, ...data, ...(notice ? { notice } : {}) });
     await this.client.views.publish({ user_id: userId, view });
   }
 

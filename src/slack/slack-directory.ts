@@ -198,6 +198,11 @@ export class SlackDirectory implements Directory {
     return members;
   }
 
+  /** Every user group's id → handle, from the same cached usergroups.list as group membership. */
+  async groupHandles(): Promise<ReadonlyMap<string, string>> {
+    return new Map((await this.usergroups()).filter((g) => g.handle !== '').map((g) => [g.id, g.handle]));
+  }
+
   private user(userId: string): Promise<SlackUser> {
     return this.users.get(userId, async () => {
       const response = await callSlack('users.info', () => this.client.users.info({ user: userId }));

@@ -41,6 +41,8 @@ export interface SlackNotifierOptions {
   directory: Directory;
   logger: Logger;
   clock?: () => number;
+  /** How often servers fetch the KRL (KRL_REFRESH_INTERVAL), said in the revoke DM. */
+  krlRefreshMs?: number;
 }
 
 interface Outgoing {
@@ -80,6 +82,7 @@ export class SlackNotifier implements Notifier {
       requests: ctx.store,
       directory: { actor: (id) => ctx.directory.actor(id), resolveApprovers: (a) => ctx.directory.resolveApprovers(a) },
       logger: ctx.logger,
+      krlRefreshMs: ctx.env.KRL_REFRESH_INTERVAL,
     });
   }
 
@@ -189,6 +192,7 @@ export class SlackNotifier implements Notifier {
       request,
       notice,
       now: this.clock(),
+      ...(this.options.krlRefreshMs !== undefined ? { krlRefreshMs: this.options.krlRefreshMs } : {}),
       ...(resource ? { resource } : {}),
       ...(workflow ? { workflow } : {}),
     });

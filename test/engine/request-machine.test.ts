@@ -103,7 +103,7 @@ describe('submit: refusals change nothing and are audited as request.refused', (
     ['no registered key', alice, { keyFingerprint: undefined }, 'KEY_REQUIRED', /Register a public key/],
     ['on behalf of someone else', alice, { requester: { id: 'UBOB' } }, 'NOT_ALLOWED', /only request access for yourself/],
     ['admin issue by a non-admin', alice, { adminIssue: true }, 'NOT_ALLOWED', /Only admins/],
-    ['break-glass where the workflow has none', alice, { breakGlass: true }, 'BREAK_GLASS_NOT_ALLOWED', /does not allow break-glass/],
+    ['break-glass where the workflow has none', alice, { breakGlass: true }, 'BREAK_GLASS_NOT_ALLOWED', /prod-db has no break-glass; request it normally with `\/access prod-db <duration> <ticket> <reason>`/],
   ];
   it.each(cases)('%s', (_name, actor, overrides, code, message) => {
     const d = decide(undefined, submitEvent(actor, overrides), ctx(actor));

@@ -148,7 +148,7 @@ describe('/access subcommands', () => {
     expect(String((await e2e.command(ALICE.id, `cancel ${extension.id}`)).body.text)).toContain('is cancelled');
     expect((await e2e.request(extension.id)).state).toBe('cancelled');
 
-    expect(String((await e2e.command(ALICE.id, `revoke ${pendingId}`)).body.text)).toMatch(/is revoked; certificate serial \d+ is on the revocation list/);
+    expect(String((await e2e.command(ALICE.id, `revoke ${pendingId}`)).body.text)).toMatch(/is revoked\. Its serial \d+ is on the revocation list: servers that fetch the KRL refuse the certificate within their refresh interval \(1m\)/);
     expect((await e2e.request(pendingId)).state).toBe('revoked');
     expect(String((await e2e.command(ALICE.id, `revoke ${pendingId}`)).body.text)).toContain('there is no active access to revoke');
     expect(String((await e2e.command(ALICE.id, 'cancel nonsense')).body.text)).toContain('is not a request id');

@@ -175,7 +175,8 @@ describe('SlackNotifier driven by the request service', () => {
     const text = textOf(post.blocks);
     expect(text).toContain('<@U0REQ>');
     expect(text).toContain('`prod-db`: Production database');
-    expect(text).toContain('1h (access starts at approval)');
+    expect(text).toContain('1h: starts at approval, ends <!date^');
+    expect(text).toContain('Log in as `postgres`');
     expect(text).toContain('CHG-7');
     expect(text).toContain('1 of 2: leads');
     expect(text).toContain('none yet');
@@ -252,7 +253,7 @@ describe('SlackNotifier driven by the request service', () => {
 
     expect((await ctx.service.revoke(request.id, 'U0REQ', 'slack', 'done early')).status).toBe('ok');
     for (const copy of copies(request.id)) expect(statusOf(copy)).toContain('Revoked* by <@U0REQ>');
-    expect(shown(textOf(dmsTo('U0REQ', request.id).at(-1)?.blocks))).toContain('was revoked by you. The certificate no longer works.\n>done early');
+    expect(shown(textOf(dmsTo('U0REQ', request.id).at(-1)?.blocks))).toContain('was revoked by you. No certificate had been issued yet, so none can be used.\n>done early');
   });
 
   test('a denial shows who denied and why on every copy, removes the buttons, and tells the requester', async () => {

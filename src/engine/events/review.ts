@@ -1,4 +1,4 @@
-import { approve, stageTimers } from '../approval';
+import { approve, approverPool, stageTimers } from '../approval';
 import { AUDIT_EVENT_TYPES as A } from '../audit-event-types';
 import { audit, describeState, pastTense, refuse, type Rules } from '../decision-kit';
 import { describeApprovers, isNamedApprover } from '../people';
@@ -103,7 +103,7 @@ export function review(
     ...reviewed,
     stage: next,
     stageStartedAt: ctx.now,
-    approvers: ctx.approversByStage?.[next] ?? [],
+    approvers: approverPool(reviewed, workflow, ctx.approversByStage?.[next]),
   };
   return {
     kind: 'transition',

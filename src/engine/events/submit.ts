@@ -1,5 +1,5 @@
 import { formatDuration } from '../../config/duration';
-import { approve, stageTimers } from '../approval';
+import { approve, approverPool, stageTimers } from '../approval';
 import { AUDIT_EVENT_TYPES as A } from '../audit-event-types';
 import { certificateSubject } from '../certificate-subject';
 import { audit, describeState, isAdmin, refuse } from '../decision-kit';
@@ -104,6 +104,7 @@ export function submit(ev: Submit, ctx: DecisionContext): Decision {
     grantedMs: duration.grantedMs,
     keyFingerprint: ev.keyFingerprint,
     subject: subject.subject,
+    ...(ctx.recentGrants !== undefined ? { recentGrants: ctx.recentGrants } : {}),
     createdAt: now,
     updatedAt: now,
     stage: 0,
@@ -160,7 +161,7 @@ export function submit(ev: Submit, ctx: DecisionContext): Decision {
     return approve({ ...request, autoApproved: { rule } }, ctx, via, [created], { route: 'auto', rule });
   }
 
-  const pending: AccessRequest = { ...request, approvers: ctx.approversByStage?.[0] ?? [] };
+  const pending: AccessRequest = { ...request, approvers: approverPool(request, workflow, ctx.approversByStage?.[0]) };
   return {
     kind: 'transition',
     request: pending,

@@ -1,5 +1,5 @@
 import { formatDuration } from '../../config/duration';
-import { stageTimers } from '../approval';
+import { approverPool, stageTimers } from '../approval';
 import { AUDIT_EVENT_TYPES as A } from '../audit-event-types';
 import { audit, TIMER_TOLERANCE_MS, type Rules } from '../decision-kit';
 import type { AccessRequest, Decision, DecisionContext, Effect } from '../types';
@@ -22,7 +22,7 @@ export function stageTimeout(request: AccessRequest, stage: number, ctx: Decisio
       stage: next,
       stageStartedAt: ctx.now,
       escalatedStages: [...request.escalatedStages, stage],
-      approvers: ctx.approversByStage?.[next] ?? [],
+      approvers: approverPool(request, workflow, ctx.approversByStage?.[next]),
       updatedAt: ctx.now,
     };
     return {

@@ -4,7 +4,9 @@ import type { Policy } from '../../config/policy';
 import type { AccessRequest } from '../../engine/types';
 import { ACTION_IDS } from '../actions/interaction-ids';
 import { escapeText, slackTime, truncate } from './format';
-import { stageSummary, timeLeft } from '../commands/slack-text';
+import { approvalFacts, recentGrantsText } from '../../requests/approval-facts';
+import { stageSummary, timeLeft, type GroupLabels } from '../commands/slack-text';
+import { certificateMrkdwn, extensionMrkdwn, riskText, windowMrkdwn } from './approval-message';
 
 export interface AppHomeData {
   userId: string;
@@ -18,6 +20,8 @@ export interface AppHomeData {
   approvals: AccessRequest[];
   /** The outcome of something the user just did here (mrkdwn). */
   notice?: string;
+  /** Group ids shown as their handles. */
+  groups?: GroupLabels;
 }
 
 /** A Home tab holds at most 100 blocks; each list shows this many items and counts the rest. */
@@ -39,22 +43,34 @@ function more(count: number, shown: number, where: string): types.KnownBlock[] {
   return count > shown ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${count - shown} more: ${where}` }] }] : [];
 }
 
-/** What an approver needs to decide: who, what, how long, why, which stage. */
-export function requestSummaryText(request: AccessRequest, policy: Policy): string {
-  const lines = [
-    `<@${request.requester.id}> asks for *${escapeText(request.resource)}* for ${formatDuration(request.grantedMs)} · \`${request.id}\``,
-    `>${escapeText(truncate(request.reason || '(no reason given)', 500)).replace(/\n/g, '\n>')}`,
-  ];
+/**
+ * What an approver needs to decide, the same facts as the approval message: risk first, who, what
+ * the certificate carries and allows, the window, an extension's parent, history, why, which stage.
+ */
+export function requestSummaryText(request: AccessRequest, policy: Policy, now: number = request.updatedAt, groups?: GroupLabels): string {
+  const facts = approvalFacts(request, policy.resources.get(request.resource), now);
+  const lines: string[] = [];
+  const risk = riskText(facts);
+  if (risk) lines.push(risk);
+  lines.push(
+    `<@${request.requester.id}> asks for *${escapeText(request.resource)}* · \`${request.id}\``,
+    certificateMrkdwn(facts),
+    `Window: ${windowMrkdwn(facts)}`,
+  );
+  const extension = extensionMrkdwn(facts);
+  if (extension) lines.push(extension);
+  const history = recentGrantsText(facts);
+  if (history) lines.push(`History: ${escapeText(history)}`);
   if (request.ticket) lines.push(`Ticket: ${escapeText(request.ticket)}`);
-  if (request.extension) lines.push(`Extends \`${request.extension.of}\``);
-  lines.push(`Stage: ${stageSummary(request, policy)} · requested ${slackTime(request.createdAt)}`);
+  lines.push(`>${escapeText(truncate(request.reason || '(no reason given)', 500)).replace(/\n/g, '\n>')}`);
+  lines.push(`Stage: ${stageSummary(request, policy, groups)} · requested ${slackTime(request.createdAt)}`);
   return lines.join('\n');
 }
 
 /** The summary and Approve / Deny buttons of one request waiting for the reader's decision. */
-export function approvalItemBlocks(request: AccessRequest, policy: Policy, blockPrefix: string): types.KnownBlock[] {
+export function approvalItemBlocks(request: AccessRequest, policy: Policy, blockPrefix: string, now?: number, groups?: GroupLabels): types.KnownBlock[] {
   return [
-    mrkdwnSection(requestSummaryText(request, policy), `${blockPrefix}.summary.${request.id}`),
+    mrkdwnSection(requestSummaryText(request, policy, now, groups), `${blockPrefix}.summary.${request.id}`),
     {
       type: 'actions',
       block_id: `${blockPrefix}.decide.${request.id}`,
@@ -89,10 +105,10 @@ function grantBlock(grant: AccessRequest, now: number): types.SectionBlock {
   };
 }
 
-function pendingBlock(request: AccessRequest, policy: Policy): types.SectionBlock {
+function pendingBlock(request: AccessRequest, policy: Policy, groups?: GroupLabels): types.SectionBlock {
   return {
     ...mrkdwnSection(
-      `*${escapeText(request.resource)}* for ${formatDuration(request.grantedMs)} · waiting for ${stageSummary(request, policy)}\n\`${request.id}\` · requested ${slackTime(request.createdAt)}`,
+      `*${escapeText(request.resource)}* for ${formatDuration(request.grantedMs)} · waiting for ${stageSummary(request, policy, groups)}\n\`${request.id}\` · requested ${slackTime(request.createdAt)}`,
       `home.pending.${request.id}`,
     ),
     accessory: { type: 'button', action_id: ACTION_IDS.cancel, text: plain('Cancel'), value: request.id },
@@ -118,12 +134,12 @@ export function appHomeView(data: AppHomeData): types.HomeView {
 
   blocks.push({ type: 'divider' }, header('Your pending requests'));
   if (data.pending.length === 0) blocks.push(mrkdwnSection('_None._ Use *Request access* above or `/access`.'));
-  for (const request of data.pending.slice(0, HOME_LIST_LIMIT)) blocks.push(pendingBlock(request, policy));
+  for (const request of data.pending.slice(0, HOME_LIST_LIMIT)) blocks.push(pendingBlock(request, policy, data.groups));
   blocks.push(...more(data.pending.length, HOME_LIST_LIMIT, '`/access list`'));
 
   blocks.push({ type: 'divider' }, header('Waiting for your approval'));
   if (data.approvals.length === 0) blocks.push(mrkdwnSection('_Nothing waiting for you._'));
-  for (const request of data.approvals.slice(0, HOME_LIST_LIMIT)) blocks.push(...approvalItemBlocks(request, policy, 'home'));
+  for (const request of data.approvals.slice(0, HOME_LIST_LIMIT)) blocks.push(...approvalItemBlocks(request, policy, 'home', now, data.groups));
   blocks.push(...more(data.approvals.length, HOME_LIST_LIMIT, '`/access pending`'));
 
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Updated ${slackTime(now)} · \`/access help\` lists every command` }] });

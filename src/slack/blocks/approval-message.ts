@@ -1,7 +1,9 @@
 import type { types } from '@slack/bolt';
 import type { Resource, Workflow } from '../../config/policy';
 import type { AccessRequest, Review } from '../../engine/types';
+import { approvalFacts, capabilityParts, recentGrantsText, type ApprovalFacts } from '../../requests/approval-facts';
 import {
+  code,
   escapeText,
   formatDuration,
   mention,
@@ -41,6 +43,8 @@ export interface ApprovalMessageInput {
   reminder?: number;
   /** mrkdwn for the on-call context slot; "not available" when absent. */
   oncallContext?: string;
+  /** When the message is rendered, for time left on an extended grant; default: the request's last change. */
+  now?: number;
 }
 
 function section(text: string, blockId?: string): KnownBlock {
@@ -154,6 +158,46 @@ function stateWord(request: AccessRequest): string {
   }
 }
 
+// ---- what the approver grants ---------------------------------------------------------------------
+
+/** `:rotating_light: *HIGH RISK*: …`, shown before anything else. */
+export function riskText(facts: ApprovalFacts): string | undefined {
+  if (!facts.risk) return undefined;
+  return facts.risk.level === 'high'
+    ? `:rotating_light: *HIGH RISK*: ${escapeText(facts.risk.note)}`
+    : `:warning: *Medium risk*: ${escapeText(facts.risk.note)}`;
+}
+
+/** The window, mrkdwn: fixed once approved; before that its length and where it starts. */
+export function windowMrkdwn(facts: ApprovalFacts): string {
+  const w = facts.window;
+  if (w.fixed) return `${formatDuration(w.durationMs)}, from ${slackTime(w.startsAt)} until ${slackTime(w.expiresAt)}`;
+  const start = w.startsAt === 'approval' ? 'starts at approval' : `starts when the current grant ends, ${slackTime(w.startsAt)}`;
+  return `${formatDuration(w.durationMs)}: ${start}, ends ${slackTime(w.endsIfApprovedNow)} if approved now`;
+}
+
+/** Exactly what the certificate carries and allows: principals or subject, hosts, extensions, source address, command. */
+export function certificateMrkdwn(facts: ApprovalFacts): string {
+  const subject = facts.subject;
+  let head: string;
+  if (!subject) head = '_The certificate subject is not recorded on this request._';
+  else if (subject.kind === 'ssh')
+    head = `Log in as ${subject.principals.map(code).join(', ')}${facts.ssh?.hosts ? ` on ${facts.ssh.hosts.map(code).join(', ')}` : ''}`;
+  else head = `X.509 subject ${code(`CN=${subject.commonName}`)}${subject.groups.length ? `, groups (O) ${subject.groups.map(code).join(', ')}` : ', no groups'}`;
+  const caps = capabilityParts(facts).map((part) => escapeText(part));
+  return caps.length ? `${head}\n${caps.join(' · ')}` : head;
+}
+
+/** An extension: which grant, when it ends and how long is left, and the access from now once approved. */
+export function extensionMrkdwn(facts: ApprovalFacts): string | undefined {
+  const ext = facts.extension;
+  if (!ext) return undefined;
+  return (
+    `:link: *Extension* of ${code(ext.of)}, which ends ${slackTime(ext.currentEnd)} (*${formatDuration(ext.timeLeftMs) || 'no time'} left*). ` +
+    `After approval: *${formatDuration(ext.totalAfterApprovalMs)}* of access from now, until ${slackTime(ext.newEnd)}.`
+  );
+}
+
 /**
  * The approval request as approvers see it, in the channel and in DMs, for every state: pending
  * with Approve and Deny, then decided (buttons gone) with who decided, when and why.
@@ -161,22 +205,30 @@ function stateWord(request: AccessRequest): string {
 export function approvalMessage(input: ApprovalMessageInput): SlackMessage {
   const { request, resource, workflow } = input;
   const summary = requestSummary(request, resource);
+  const facts = approvalFacts(request, resource, input.now ?? request.updatedAt);
   const pending = request.state === 'pending';
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: truncate(`Access request: ${request.resource}`, SLACK_LIMITS.headerText) } },
   ];
+  const risk = riskText(facts);
+  if (risk) blocks.push(section(risk));
   if (pending && input.reminder !== undefined) {
     blocks.push(section(`:bell: *Reminder ${input.reminder}*: this request is still waiting for your decision.`));
   }
+  const history = recentGrantsText(facts);
   const fields = [
     field('Requester', summary.requester),
     field('Resource', summary.resource),
-    field('Duration', summary.duration),
+    field('Window', windowMrkdwn(facts)),
     field('Stage', escapeText(stageLabel(request.stage, workflow))),
     ...(summary.ticket ? [field('Ticket', summary.ticket)] : []),
     field('Approvals so far', approvalsSoFar(request, workflow)),
+    ...(history ? [field('Last 30 days', escapeText(history))] : []),
   ];
   blocks.push({ type: 'section', fields });
+  blocks.push(section(`*The certificate*\n${certificateMrkdwn(facts)}`));
+  const extension = extensionMrkdwn(facts);
+  if (extension) blocks.push(section(extension));
   blocks.push(section(`*Reason*\n${summary.reason}`));
   blocks.push(context(input.oncallContext ?? ONCALL_NOT_AVAILABLE, ONCALL_BLOCK_ID));
   blocks.push(section(approvalStatus(request, workflow)));
@@ -193,8 +245,9 @@ export function approvalMessage(input: ApprovalMessageInput): SlackMessage {
   blocks.push(context(`Request \`${escapeText(request.id)}\` · requested ${slackTime(request.createdAt)}`));
 
   const reminder = pending && input.reminder !== undefined ? `Reminder ${input.reminder}: ` : '';
+  const flags = `${facts.risk?.level === 'high' ? 'HIGH RISK ' : ''}${facts.extension ? 'extension ' : ''}`;
   const text = truncate(
-    `${reminder}Access request from ${summary.requester}: ${escapeText(request.resource)} for ${formatDuration(request.grantedMs)} (${stateWord(request)})`,
+    `${reminder}${flags ? `[${flags.trim()}] ` : ''}Access request from ${summary.requester}: ${escapeText(request.resource)} for ${formatDuration(request.grantedMs)} (${stateWord(request)})`,
     SLACK_LIMITS.fallbackText,
   );
   return { text, blocks };

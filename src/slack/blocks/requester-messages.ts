@@ -28,6 +28,8 @@ export interface RequesterMessageInput {
   workflow?: Workflow;
   /** For "ends in 10m". */
   now: number;
+  /** How often servers fetch the KRL and CRLs (KRL_REFRESH_INTERVAL): the revoke DM says so. */
+  krlRefreshMs?: number;
 }
 
 function section(text: string): KnownBlock {
@@ -148,20 +150,56 @@ function savingSteps(commands: string[]): KnownBlock[] {
   return blocks;
 }
 
-function sshUsage(request: AccessRequest, cert: IssuedCertificate): KnownBlock[] {
+/** `ssh -p 2222 -o … user@host` for a display host that may carry a port. */
+function sshCommand(file: string, key: string, login: string, host: string): string {
+  const m = /^(.*):(\d{1,5})$/.exec(host);
+  const port = m && !host.includes('::') ? ` -p ${m[2]}` : '';
+  return `ssh${port} -o CertificateFile=${file} -i ${key} ${login}@${m && port ? m[1] : host}`;
+}
+
+function sshUsage(request: AccessRequest, cert: IssuedCertificate, resource: Resource | undefined): KnownBlock[] {
   const file = sshCertificateFile(request.resource);
   const key = defaultSshKeyFile(cert.text);
   const login = cert.principals[0] ?? 'USER';
+  const hosts = resource?.ssh?.hosts;
+  const source = resource?.ssh?.source_address;
+  const restrictions = [
+    ...(source ? [`It works only from ${source.map(code).join(', ')}: connect from there (a bastion or VPN), or the server refuses it.`] : []),
+    ...(resource?.ssh?.force_command ? [`It runs only ${code(resource.ssh.force_command)}, whatever command you give.`] : []),
+  ];
+  const commands = hosts ? hosts.slice(0, 5).map((h) => sshCommand(file, key, login, h)) : [sshCommand(file, key, login, 'HOST')];
+  const where = hosts
+    ? `(use the private key of the public key you registered, ${code(cert.keyFingerprint)})`
+    : `(HOST is the server; use the private key of the public key you registered, ${code(cert.keyFingerprint)})`;
   return [
     section(
       `:key: *Your SSH certificate for ${code(request.resource)} is ready.* Valid until ${slackTime(cert.validBefore)}.\n` +
-        `Log in as: ${cert.principals.map(code).join(', ')}`,
+        `Log in as: ${cert.principals.map(code).join(', ')}${hosts ? ` on ${hosts.map(code).join(', ')}` : ''}` +
+        (restrictions.length ? `\n${restrictions.join('\n')}` : ''),
     ),
     section('*1. Save the certificate* next to your key:'),
     ...savingSteps(heredocBlocks(file, cert.text.trim(), { oneLine: true })),
-    section(`*2. Log in* (HOST is the server; use the private key of the public key you registered, ${code(cert.keyFingerprint)}):`),
-    section(codeBlock(`ssh -o CertificateFile=${file} -i ${key} ${login}@HOST`)),
+    section(`*2. Log in* ${where}:`),
+    section(codeBlock(commands.join('\n'))),
   ];
+}
+
+/**
+ * What a revocation does, said honestly: SSH servers learn of it when they next fetch the KRL;
+ * Kubernetes never reads CRLs, so an X.509 certificate for it stays valid until it expires.
+ */
+export function revocationEffect(request: AccessRequest, resource: Resource | undefined, now: number, krlRefreshMs?: number): string {
+  const cert = request.certificate;
+  if (!cert) return 'No certificate had been issued yet, so none can be used.';
+  const refresh = krlRefreshMs !== undefined ? ` (${formatDuration(krlRefreshMs)})` : '';
+  const until = cert.validBefore > now ? `${slackTime(cert.validBefore)} (${relativeTime(cert.validBefore, now)})` : undefined;
+  if (cert.kind === 'ssh')
+    return `Its serial ${escapeText(cert.serial)} is on the revocation list: servers that fetch the KRL refuse the certificate within their refresh interval${refresh}.`;
+  if (resource?.x509?.usage === 'kubernetes')
+    return until
+      ? `:warning: Kubernetes does not check revocation lists: this certificate stays valid on the cluster until it expires, ${until}. Delete your copy now; a cluster admin can remove its group bindings if it must stop sooner.`
+      : 'Kubernetes does not check revocation lists, but this certificate has already expired.';
+  return `Its serial ${escapeText(cert.serial)} is on the CRL: services that check the CRL refuse it after their next refresh${refresh}; any that do not check it accept it until it expires${until ? `, ${until}` : ''}.`;
 }
 
 function commonName(request: AccessRequest, _resource: Resource | undefined): string {
@@ -223,7 +261,7 @@ function issuedMessage(request: AccessRequest, resource: Resource | undefined): 
       blocks: [section(`:key: Your access to ${code(request.resource)} is issued, but the certificate is missing from the record. Ask an admin.`), footer(request)],
     };
   }
-  const usage = cert.kind === 'ssh' ? sshUsage(request, cert) : x509Usage(request, cert, resource);
+  const usage = cert.kind === 'ssh' ? sshUsage(request, cert, resource) : x509Usage(request, cert, resource);
   return {
     text: `Your certificate for ${escapeText(request.resource)} is ready (valid until ${slackTime(cert.validBefore)})`,
     blocks: [
@@ -311,7 +349,7 @@ export function requesterMessage(input: RequesterMessageInput): SlackMessage {
       );
     case 'revoked':
       return one(
-        `:octagonal_sign: Your access to ${what} was revoked${closedBy(request)}. The certificate no longer works.${reasonQuote(request)}`,
+        `:octagonal_sign: Your access to ${what} was revoked${closedBy(request)}. ${revocationEffect(request, resource, now, input.krlRefreshMs)}${reasonQuote(request)}`,
         `Your access to ${plain} was revoked`,
       );
   }

@@ -15,6 +15,7 @@ import { parseAccessCommand, type AccessCommand } from './access-command-parser'
 import { alreadyOpenReply, EXTEND_ACTION_ID, keyAddedText, keyListReply, listReply, pendingReply, type CommandReply } from './command-replies';
 import { helpText } from './help-text';
 import { actionResultText, submitResultText } from './result-text';
+import { groupLabelsOf, type GroupLabels } from './slack-text';
 
 export const ACCESS_COMMAND = '/access';
 
@@ -96,11 +97,11 @@ export class AccessCommandHandler {
         await this.reply(inv, { text: `:thinking_face: ${parsed.problem}\nUsage: \`${escapeText(parsed.usage)}\`` });
         return;
       case 'list':
-        await this.reply(inv, listReply(await this.ctx.store.listByRequester(userId, 100), policy, this.clock()));
+        await this.reply(inv, listReply(await this.ctx.store.listByRequester(userId, 100), policy, this.clock(), await this.groups()));
         return;
       case 'pending': {
         const waiting = (await this.ctx.store.listPendingForApprover(userId)).filter((r) => r.requester.id !== userId);
-        await this.reply(inv, pendingReply(waiting, policy));
+        await this.reply(inv, pendingReply(waiting, policy, this.clock(), await this.groups()));
         return;
       }
       case 'cancel':
@@ -109,13 +110,13 @@ export class AccessCommandHandler {
           parsed.kind === 'cancel'
             ? await this.ctx.service.cancel(parsed.id, userId, 'slack')
             : await this.ctx.service.revoke(parsed.id, userId, 'slack');
-        await this.reply(inv, { text: actionResultText(parsed.kind, result, policy) });
+        await this.reply(inv, { text: actionResultText(parsed.kind, result, policy, { now: this.clock(), krlRefreshMs: this.ctx.env.KRL_REFRESH_INTERVAL }) });
         await this.home.refresh(userId);
         return;
       }
       case 'extend': {
         const result = await this.extend(userId, parsed.id, parsed.durationMs, parsed.reason);
-        await this.reply(inv, { text: submitResultText(result, policy) });
+        await this.reply(inv, { text: submitResultText(result, policy, await this.groups()) });
         await this.home.refresh(userId);
         return;
       }
@@ -139,7 +140,7 @@ export class AccessCommandHandler {
           result.status === 'refused' && result.code === 'TICKET_REQUIRED'
             ? ` Put the ticket in the command (\`${escapeText(`/access ${parsed.resource} 1h ${ticketExample(policy, parsed.resource)} <reason>`)}\`), or use \`/access ${escapeText(parsed.resource)}\` for the form.`
             : '';
-        await this.reply(inv, { text: `${submitResultText(result, policy)}${formHint}` });
+        await this.reply(inv, { text: `${submitResultText(result, policy, await this.groups())}${formHint}` });
         await this.home.refresh(userId);
         return;
       }
@@ -165,6 +166,10 @@ export class AccessCommandHandler {
         return;
       }
     }
+  }
+
+  private groups(): Promise<GroupLabels> {
+    return groupLabelsOf(this.ctx.directory, this.logger);
   }
 
   /** An extension of `grantId`: the grant's reason and ticket carry over unless a new reason is given. */

@@ -6,7 +6,7 @@ import { approvalItemBlocks } from '../blocks/app-home-view';
 import { formatDuration } from '../../config/duration';
 import { ACTION_IDS } from '../actions/interaction-ids';
 import { escapeText, slackTime, truncate } from '../blocks/format';
-import { requestLine } from './slack-text';
+import { requestLine, type GroupLabels } from './slack-text';
 
 /** The Extend button of an "already open" reply; value `<grant id> <duration>`. */
 export const EXTEND_ACTION_ID = 'access.extend';
@@ -26,21 +26,21 @@ function section(text: string): types.SectionBlock {
   return { type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } };
 }
 
-function linesOf(requests: AccessRequest[], policy: Policy, now: number, limit: number): string {
-  const lines = requests.slice(0, limit).map((r) => `• ${requestLine(r, policy, now)}`);
+function linesOf(requests: AccessRequest[], policy: Policy, now: number, limit: number, groups?: GroupLabels): string {
+  const lines = requests.slice(0, limit).map((r) => `• ${requestLine(r, policy, now, groups)}`);
   if (requests.length > limit) lines.push(`…and ${requests.length - limit} more`);
   return lines.join('\n');
 }
 
 /** `/access list`: active access with time left, pending requests, and the last few closed ones. */
-export function listReply(mine: AccessRequest[], policy: Policy, now: number): CommandReply {
+export function listReply(mine: AccessRequest[], policy: Policy, now: number, groups?: GroupLabels): CommandReply {
   const active = mine.filter((r) => (r.state === 'approved' || r.state === 'issued') && (r.expiresAt ?? Infinity) > now);
   const pending = mine.filter((r) => r.state === 'pending');
   const recent = mine.filter((r) => !active.includes(r) && !pending.includes(r));
   if (mine.length === 0) return { text: 'You have no requests yet. Type `/access` to make one.' };
   const blocks: types.KnownBlock[] = [
     section(`*Active access*\n${active.length ? linesOf(active, policy, now, LIST_LIMIT) : '_none_'}`),
-    section(`*Pending*\n${pending.length ? linesOf(pending, policy, now, LIST_LIMIT) : '_none_'}`),
+    section(`*Pending*\n${pending.length ? linesOf(pending, policy, now, LIST_LIMIT, groups) : '_none_'}`),
   ];
   if (recent.length) blocks.push(section(`*Recent*\n${linesOf(recent, policy, now, RECENT_LIMIT)}`));
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: '`/access revoke <id>` ends access early · `/access cancel <id>` withdraws a request' }] });
@@ -48,10 +48,10 @@ export function listReply(mine: AccessRequest[], policy: Policy, now: number): C
 }
 
 /** `/access pending`: what waits for this person's decision, each with Approve and Deny. */
-export function pendingReply(requests: AccessRequest[], policy: Policy): CommandReply {
+export function pendingReply(requests: AccessRequest[], policy: Policy, now?: number, groups?: GroupLabels): CommandReply {
   if (requests.length === 0) return { text: 'Nothing is waiting for your decision.' };
   const blocks: types.KnownBlock[] = [section(`*${requests.length} request${requests.length === 1 ? '' : 's'} waiting for your decision*`)];
-  for (const r of requests.slice(0, PENDING_LIMIT)) blocks.push(...approvalItemBlocks(r, policy, 'pending'));
+  for (const r of requests.slice(0, PENDING_LIMIT)) blocks.push(...approvalItemBlocks(r, policy, 'pending', now, groups));
   if (requests.length > PENDING_LIMIT) blocks.push(section(`…and ${requests.length - PENDING_LIMIT} more in the App Home.`));
   return { text: `${requests.length} waiting for your decision`, blocks };
 }

@@ -3,11 +3,11 @@ import { z } from 'zod';
 import { formatDuration, parseDuration } from '../../config/duration';
 import type { Policy, Resource, Workflow } from '../../config/policy';
 import { MAX_REASON_LENGTH, MAX_TICKET_LENGTH } from '../../engine/policy-rules';
-import type { AccessRequest } from '../../engine/types';
+import type { AccessRequest, CertificateSubject } from '../../engine/types';
 import { ACTION_IDS, REQUEST_BLOCKS, VIEW_IDS, type RequestBlockId } from '../actions/interaction-ids';
 import { patternHint } from '../commands/command-policy';
 import { submittedText } from '../commands/result-text';
-import { approversText } from '../commands/slack-text';
+import { approversText, type GroupLabels } from '../commands/slack-text';
 import { escapeText, truncate } from '../blocks/format';
 import { countResources, STATIC_SELECT_LIMIT, type ResourceGroup } from './requestable-resources';
 
@@ -18,6 +18,10 @@ export interface SelectedResource {
   workflow: Workflow;
   /** The person has no registered key of the kind this resource's certificate binds. */
   needsKey: boolean;
+  /** Group ids shown as their handles. */
+  groupLabels?: GroupLabels;
+  /** What the certificate would carry for this person, when it can be rendered. */
+  subject?: CertificateSubject;
 }
 
 export interface RequestModalInput {
@@ -83,15 +87,19 @@ function resourcePicker(groups: ResourceGroup[], selected: Resource | undefined)
   return { type: 'input', block_id: REQUEST_BLOCKS.resource, label: plain('Resource'), dispatch_action: true, element };
 }
 
-function certificateLine(resource: Resource): string {
-  if (resource.ssh) return `SSH certificate for login as ${resource.ssh.principals.map((p) => `\`${escapeText(p)}\``).join(', ')}`;
+function certificateLine(resource: Resource, subject: CertificateSubject | undefined): string {
+  if (resource.ssh) {
+    // The logins this person would get, never the template; a template that cannot render for them is refused on submit.
+    const logins = subject?.kind === 'ssh' ? subject.principals : resource.ssh.principals.filter((p) => !p.includes('{{'));
+    return `SSH certificate${logins.length ? ` for login as ${logins.map((p) => `\`${escapeText(p)}\``).join(', ')}` : ''}`;
+  }
   const x509 = resource.x509;
   const usage = x509?.usage === 'kubernetes' ? `Kubernetes${x509.kubernetes ? ` (${escapeText(x509.kubernetes.cluster)})` : ''}` : x509?.usage === 'database' ? 'database' : 'mTLS';
   return `X.509 client certificate for ${usage}`;
 }
 
-function approvalLine(workflow: Workflow): string {
-  const stages = workflow.stages.map((s) => `${escapeText(s.name)} (${s.approvals > 1 ? `${s.approvals} of ` : ''}${approversText(s.approvers)})`);
+function approvalLine(workflow: Workflow, groups?: GroupLabels): string {
+  const stages = workflow.stages.map((s) => `${escapeText(s.name)} (${s.approvals > 1 ? `${s.approvals} of ` : ''}${approversText(s.approvers, groups)})`);
   const auto = workflow.auto_approve.length > 0 ? ' Some requests are approved automatically.' : '';
   return `Approval: ${stages.join(' → ')}.${auto}`;
 }
@@ -121,7 +129,7 @@ function selectedBlocks(selected: SelectedResource): types.KnownBlock[] {
     {
       type: 'context',
       block_id: 'resource_rules',
-      elements: [{ type: 'mrkdwn', text: truncate(`${certificateLine(resource)}, up to ${formatDuration(max)}. ${approvalLine(workflow)}`, 3000) }],
+      elements: [{ type: 'mrkdwn', text: truncate(`${certificateLine(resource, selected.subject)}, up to ${formatDuration(max)}. ${approvalLine(workflow, selected.groupLabels)}`, 3000) }],
     },
     {
       type: 'input',

@@ -2,6 +2,7 @@ import type { App, BlockAction, ExternalSelectAction, StaticSelectAction, types,
 import type { AppContext } from '../../app/app-context';
 import { parseDuration } from '../../config/duration';
 import type { Resource } from '../../config/policy';
+import { certificateSubject } from '../../engine/certificate-subject';
 import type { Actor } from '../../engine/types';
 import { KeyRejectedError } from '../../keys/errors/key-rejected-error';
 import { parsePublicKey } from '../../keys/key-service';
@@ -11,6 +12,7 @@ import { SlackApiError } from '../errors/slack-api-error';
 import { ACTION_IDS, REQUEST_BLOCKS, VIEW_IDS, type RequestBlockId } from '../actions/interaction-ids';
 import type { AppHome } from '../app-home';
 import { escapeText, truncate } from '../blocks/format';
+import { groupLabelsOf } from '../commands/slack-text';
 import { settleWithin } from './ack-deadline';
 import { onViewSubmission, SOMETHING_WENT_WRONG, type ViewAck } from './view-submission';
 import { refusalBlock } from './refusal-block';
@@ -145,8 +147,12 @@ export class RequestModal {
   private async selected(actor: Actor, resource: Resource): Promise<SelectedResource> {
     const workflow = this.ctx.policy.workflows.get(resource.workflow);
     if (!workflow) throw new Error(`resource ${resource.name} names a missing workflow ${resource.workflow}`);
-    const key = await this.ctx.keyRegistry.latest(actor.id, resource.ssh ? 'ssh' : 'x509');
-    return { resource, workflow, needsKey: key === undefined };
+    const [key, groupLabels] = await Promise.all([
+      this.ctx.keyRegistry.latest(actor.id, resource.ssh ? 'ssh' : 'x509'),
+      groupLabelsOf(this.ctx.directory, this.logger),
+    ]);
+    const subject = certificateSubject(resource, { id: actor.id, ...(actor.email ? { email: actor.email } : {}), ...(actor.emailVerified ? { emailVerified: true } : {}) }, this.ctx.policy);
+    return { resource, workflow, needsKey: key === undefined, groupLabels, ...(subject.ok ? { subject: subject.subject } : {}) };
   }
 
   private async submit(userId: string, resourceName: string, values: StateValues, blocks: RequestBlockId[]): Promise<SubmitOutcome> {
