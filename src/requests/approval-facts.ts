@@ -108,6 +108,13 @@ export function approvalFacts(request: AccessRequest, resource: Resource | undef
   };
 }
 
+/** A length of time as people read it: whole minutes, rounded up (`1h`, not `59m59s`). */
+export function roundedDuration(ms: number): string {
+  if (ms <= 0) return 'no time';
+  if (ms < 60_000) return 'under a minute';
+  return formatDuration(Math.ceil(ms / 60_000) * 60_000);
+}
+
 /** `2026-05-01 14:00 UTC`: for channels without per-reader time rendering. */
 export function utcTime(epochMs: number): string {
   return `${new Date(epochMs).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
@@ -166,8 +173,8 @@ export function windowText(facts: ApprovalFacts, time: (epochMs: number) => stri
 
 export function extensionText(ext: NonNullable<ApprovalFacts['extension']>, time: (epochMs: number) => string = utcTime): string {
   return (
-    `grant ${ext.of}, which ends ${time(ext.currentEnd)} (${formatDuration(ext.timeLeftMs) || '0s'} left); ` +
-    `after approval: ${formatDuration(ext.totalAfterApprovalMs)} of access from now, until ${time(ext.newEnd)}`
+    `grant ${ext.of}, which ends ${time(ext.currentEnd)} (${roundedDuration(ext.timeLeftMs)} left); ` +
+    `after approval: ${roundedDuration(ext.totalAfterApprovalMs)} of access from now, until ${time(ext.newEnd)}`
   );
 }
 

@@ -1,7 +1,7 @@
 import type { types } from '@slack/bolt';
 import type { Resource, Workflow } from '../../config/policy';
 import type { AccessRequest, Review } from '../../engine/types';
-import { approvalFacts, capabilityParts, recentGrantsText, type ApprovalFacts } from '../../requests/approval-facts';
+import { approvalFacts, capabilityParts, recentGrantsText, roundedDuration, type ApprovalFacts } from '../../requests/approval-facts';
 import {
   code,
   escapeText,
@@ -193,8 +193,8 @@ export function extensionMrkdwn(facts: ApprovalFacts): string | undefined {
   const ext = facts.extension;
   if (!ext) return undefined;
   return (
-    `:link: *Extension* of ${code(ext.of)}, which ends ${slackTime(ext.currentEnd)} (*${formatDuration(ext.timeLeftMs) || 'no time'} left*). ` +
-    `After approval: *${formatDuration(ext.totalAfterApprovalMs)}* of access from now, until ${slackTime(ext.newEnd)}.`
+    `:link: *Extension* of ${code(ext.of)}, which ends ${slackTime(ext.currentEnd)} (*${roundedDuration(ext.timeLeftMs)} left*). ` +
+    `After approval: *${roundedDuration(ext.totalAfterApprovalMs)}* of access from now, until ${slackTime(ext.newEnd)}.`
   );
 }
 

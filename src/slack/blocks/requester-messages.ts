@@ -1,4 +1,5 @@
 import type { Resource, Workflow } from '../../config/policy';
+import { roundedDuration } from '../../requests/approval-facts';
 import { describeSubject } from '../../engine/certificate-subject';
 import type { AccessRequest, IssuedCertificate, RequesterNotice } from '../../engine/types';
 import type { KnownBlock, SlackMessage } from './approval-message';
@@ -192,7 +193,7 @@ export function revocationEffect(request: AccessRequest, resource: Resource | un
   const cert = request.certificate;
   if (!cert) return 'No certificate had been issued yet, so none can be used.';
   const refresh = krlRefreshMs !== undefined ? ` (${formatDuration(krlRefreshMs)})` : '';
-  const until = cert.validBefore > now ? `${slackTime(cert.validBefore)} (${relativeTime(cert.validBefore, now)})` : undefined;
+  const until = cert.validBefore > now ? `${slackTime(cert.validBefore)} (in ${roundedDuration(cert.validBefore - now)})` : undefined;
   if (cert.kind === 'ssh')
     return `Its serial ${escapeText(cert.serial)} is on the revocation list: servers that fetch the KRL refuse the certificate within their refresh interval${refresh}.`;
   if (resource?.x509?.usage === 'kubernetes')
