@@ -21,6 +21,7 @@ Options:
   --ticket KEY       check this ticket reference
   --oncall           the requester is on call for the workflow's break-glass services
   --incident         those services have an active incident
+                     (break-glass also needs PagerDuty connected: PAGERDUTY_TOKEN in this environment)
   --dir DIR          workflow directory (default: $WORKFLOWS_DIR, else ./workflows)
   --json             print the answer as JSON
   -h, --help         show this help
@@ -84,6 +85,8 @@ export const workflowsSimulateCommand: CliCommand = async (args, io) => {
     ...(values.ticket !== undefined ? { ticket: values.ticket } : {}),
     ...(values.oncall ? { oncall: true } : {}),
     ...(values.incident ? { incident: true } : {}),
+    // Break-glass needs PagerDuty where the bot runs: this reads the same environment.
+    pagerDutyConnected: Boolean(io.env.PAGERDUTY_TOKEN?.trim()),
   });
   io.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : render(result, requester, values.reason !== undefined));
   return result.allowed ? EXIT.OK : EXIT.NEGATIVE;
@@ -121,6 +124,15 @@ function render(r: SimulationResult, requester: Actor, reasonChecked: boolean): 
       lines.push(`  stage ${s.index + 1} "${s.name}": ${s.approvals} approval${s.approvals > 1 ? 's' : ''} from ${s.approvers}${timing ? `; ${timing}` : ''}${self}`);
     }
   }
-  if (r.breakGlass) lines.push(`break-glass: ${r.breakGlass.available ? 'available now' : `not available: ${r.breakGlass.reason ?? ''}`}`);
+  if (r.breakGlass) {
+    const bg = r.breakGlass;
+    lines.push(`break-glass: ${bg.available ? 'available now' : `not available now: ${bg.reason ?? ''}`}`);
+    if (bg.onceConnected)
+      lines.push(
+        `             once PagerDuty is connected (PAGERDUTY_TOKEN): ${
+          bg.onceConnected.available ? 'available, approved at once for this on-call during the incident' : `still not available: ${bg.onceConnected.reason ?? ''}`
+        }`,
+      );
+  }
   return `${lines.join('\n')}\n`;
 }

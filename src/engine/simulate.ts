@@ -15,6 +15,8 @@ export interface SimulationInput {
   oncall?: boolean;
   /** Treat those services as having an active incident. */
   incident?: boolean;
+  /** Whether PagerDuty is connected where this runs (false: break-glass cannot happen now). Default true. */
+  pagerDutyConnected?: boolean;
   now: number;
 }
 
@@ -39,7 +41,8 @@ export interface SimulationResult {
   outcome: 'needs_approval' | 'auto_approved' | 'break_glass' | 'refused';
   refusal?: { code: string; message: string };
   autoApproveRule?: number;
-  breakGlass?: { available: boolean; reason?: string };
+  /** `onceConnected`: with PagerDuty off, what break-glass would do once it is connected. */
+  breakGlass?: { available: boolean; reason?: string; onceConnected?: { available: boolean; reason?: string } };
   duration?: { requested: string; granted: string; default: string; max: string };
   reason?: { required: boolean; pattern?: string; hint?: string };
   ticket?: { required: boolean; pattern?: string; hint?: string };
@@ -85,8 +88,9 @@ export function simulateRequest(policy: Policy, input: SimulationInput): Simulat
   const bg = workflow.break_glass;
   const oncallServices = input.oncall && bg ? bg.pagerduty_services : [];
   const activeIncidents = input.incident ? oncallServices.map((service) => ({ id: 'SIMULATED', service })) : [];
-  const ctx = { now: input.now, policy: effectivePolicy, actor: input.requester, oncallServices, activeIncidents };
-  const submit = (breakGlass: boolean) =>
+  const connected = input.pagerDutyConnected !== false;
+  const ctx = { now: input.now, policy: effectivePolicy, actor: input.requester, oncallServices, activeIncidents, pagerDutyConnected: connected };
+  const submit = (breakGlass: boolean, pagerDutyConnected = connected) =>
     decide(
       undefined,
       {
@@ -105,11 +109,12 @@ export function simulateRequest(policy: Policy, input: SimulationInput): Simulat
         via: 'cli',
         breakGlass,
       },
-      ctx,
+      { ...ctx, pagerDutyConnected },
     );
 
   const normal = submit(false);
   const breakGlass = bg ? submit(true) : undefined;
+  const onceConnected = bg && !connected ? submit(true, true) : undefined;
   const useBreakGlass = (input.oncall === true || input.incident === true) && breakGlass?.kind === 'transition';
   const decision = useBreakGlass && breakGlass ? breakGlass : normal;
 
@@ -150,7 +155,18 @@ export function simulateRequest(policy: Policy, input: SimulationInput): Simulat
           breakGlass:
             breakGlass?.kind === 'transition'
               ? { available: true }
-              : { available: false, ...(breakGlass?.kind === 'refused' ? { reason: breakGlass.message } : {}) },
+              : {
+                  available: false,
+                  ...(breakGlass?.kind === 'refused' ? { reason: breakGlass.message } : {}),
+                  ...(onceConnected
+                    ? {
+                        onceConnected:
+                          onceConnected.kind === 'transition'
+                            ? { available: true }
+                            : { available: false, ...(onceConnected.kind === 'refused' ? { reason: onceConnected.message } : {}) },
+                      }
+                    : {}),
+                },
         }
       : {}),
   };

@@ -47,7 +47,21 @@ describe('access-bot workflows simulate (on the shipped examples)', () => {
     expect(good.result.allowed).toBe(true);
   });
 
-  it('answers break-glass: available to the on-call during an incident, not otherwise', async () => {
+  it('with PagerDuty off, never says "available now": says it is not connected, and what would happen once it is', async () => {
+    const r = await simulate('--requester', 'U0CCCCCCC', '--groups', 'sre', '--resource', 'prod-root-breakglass', '--oncall', '--incident');
+    expect(r.stdout).not.toContain('break-glass: available now');
+    expect(r.stdout).toContain('break-glass: not available now: Break-glass needs PagerDuty, which is not connected');
+    expect(r.stdout).toContain('once PagerDuty is connected (PAGERDUTY_TOKEN): available, approved at once for this on-call during the incident');
+    expect(r.stdout).toContain('outcome:    allowed: needs approval');
+    const quiet = await json('--requester', 'U0CCCCCCC', '--groups', 'sre', '--resource', 'prod-root-breakglass', '--oncall');
+    expect(quiet.result.breakGlass?.onceConnected).toMatchObject({ available: false, reason: expect.stringMatching(/active PagerDuty incident/) });
+  });
+
+  it('answers break-glass with PagerDuty connected: available to the on-call during an incident, not otherwise', async () => {
+    const json = async (...args: string[]) => {
+      const r = await runCli(['workflows', 'simulate', '--dir', 'workflows', ...args, '--json'], { PAGERDUTY_TOKEN: 'u+simulated' });
+      return { code: r.code, result: JSON.parse(r.stdout) as SimulationResult };
+    };
     const during = await json('--requester', 'U0CCCCCCC', '--groups', 'sre', '--resource', 'prod-root-breakglass', '--oncall', '--incident');
     expect(during.result).toMatchObject({ outcome: 'break_glass', breakGlass: { available: true } });
     const quiet = await json('--requester', 'U0CCCCCCC', '--groups', 'sre', '--resource', 'prod-root-breakglass', '--oncall');
