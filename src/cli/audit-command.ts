@@ -6,9 +6,10 @@ import { readAuditExport } from '../audit/jsonl-file-reader';
 import { RedisAuditLog } from '../audit/redis-audit-log';
 import { createRedis } from '../app/redis-connection';
 import { loadEnv } from '../config/env';
+import { AUDIT_EVENT_TYPES } from '../engine/audit-event-types';
 import { RedisKeys } from '../store/redis-keys';
 import { EXIT, type CliCommand, type CliIo } from './cli-io';
-import { parseOptions, subcommandOf } from './parse-options';
+import { parseOptions, subcommandHelp, subcommandOf } from './parse-options';
 import { parseTimeOption } from './parse-time';
 import { UsageError } from './usage-error';
 import { verifyArchive } from './audit-verify-archive';
@@ -30,6 +31,20 @@ const HELP = `Usage:
       requests. --type keeps one type or a family (request, review, cert, breakglass…).
 `;
 
+/** Every event type, and every family (`request`, `cert`…), `--type` can name. */
+export function knownAuditTypes(): { types: string[]; families: string[] } {
+  const types = [...new Set<string>(Object.values(AUDIT_EVENT_TYPES))].sort();
+  const families = [...new Set(types.map((t) => t.slice(0, t.indexOf('.'))))].sort();
+  return { types, families };
+}
+
+/** An unknown `--type` would export nothing and look like an empty log: refuse it and list what exists. */
+function checkAuditType(type: string, help: string): void {
+  const { types, families } = knownAuditTypes();
+  if (types.includes(type) || families.includes(type)) return;
+  throw new UsageError(`--type "${type}" is not an audit event type.\nFamilies: ${families.join(', ')}\nTypes: ${types.join(', ')}\n\n${help}`);
+}
+
 export const auditCommand: CliCommand = async (args, io) => {
   const command = subcommandOf(args, ['verify', 'export'] as const, HELP, io);
   if ('exit' in command) return command.exit;
@@ -44,16 +59,17 @@ function openLog(io: CliIo) {
 }
 
 async function verify(rest: string[], io: CliIo): Promise<number> {
+  const help = subcommandHelp(HELP, 'verify');
   const { values } = parseOptions(
     {
       args: rest,
       options: { file: { type: 'string' }, source: { type: 'string' }, anchor: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
     },
-    HELP,
+    help,
   );
   if (values.help) {
-    io.stdout.write(HELP);
+    io.stdout.write(help);
     return EXIT.OK;
   }
   let anchor: { seq: number; hash: string } | undefined;
@@ -126,6 +142,7 @@ async function verify(rest: string[], io: CliIo): Promise<number> {
 }
 
 async function exportEvents(rest: string[], io: CliIo): Promise<number> {
+  const help = subcommandHelp(HELP, 'export');
   const { values } = parseOptions(
     {
       args: rest,
@@ -139,10 +156,10 @@ async function exportEvents(rest: string[], io: CliIo): Promise<number> {
       },
       strict: true,
     },
-    HELP,
+    help,
   );
   if (values.help) {
-    io.stdout.write(HELP);
+    io.stdout.write(help);
     return EXIT.OK;
   }
   const now = Date.now();
@@ -155,6 +172,7 @@ async function exportEvents(rest: string[], io: CliIo): Promise<number> {
     ...(typeof values.user === 'string' ? { user: values.user } : {}),
     ...(typeof values.type === 'string' ? { type: values.type } : {}),
   };
+  if (typeof values.type === 'string') checkAuditType(values.type, help);
   const { log, close } = openLog(io);
   try {
     await exportAuditLog(log, filter, (line) => io.stdout.write(line));

@@ -16,7 +16,7 @@ import { existsSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { EXIT, type CliCommand, type CliIo } from './cli-io';
-import { parseOptions, rejectPositionals, subcommandOf } from './parse-options';
+import { parseOptions, rejectPositionals, subcommandHelp, subcommandOf } from './parse-options';
 import { UsageError } from './usage-error';
 
 const HELP = `Usage:
@@ -64,10 +64,10 @@ export const caCommand: CliCommand = async (args, io) => {
     HELP,
   );
   if (values.help) {
-    io.stdout.write(HELP);
+    io.stdout.write(subcommandHelp(HELP, sub));
     return EXIT.OK;
   }
-  rejectPositionals(positionals, HELP);
+  rejectPositionals(positionals, subcommandHelp(HELP, sub));
   const dir = path.resolve(io.cwd, values.dir ?? (io.env.CA_DIR?.trim() || './ca'));
 
   if (sub === 'show') {

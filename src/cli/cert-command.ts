@@ -6,26 +6,33 @@ import { adminAttestationKey, attestAdminIssue } from '../ca/admin-attestation';
 import { loadCa } from '../ca/ca-directory';
 import { AccessBotError } from '../errors/access-bot-error';
 import { parseDuration } from '../config/duration';
-import { loadEnv } from '../config/env';
-import type { AccessRequest } from '../engine/types';
+import { loadEnv, type Env } from '../config/env';
+import { certificateSubject } from '../engine/certificate-subject';
+import type { AccessRequest, Person } from '../engine/types';
 import { KeyRejectedError } from '../keys/errors/key-rejected-error';
 import { silentLogger } from '../log/logger';
 import { CLI_ACTOR_PREFIX } from '../requests/request-service';
+import { NoOnCall } from '../requests/null-adapters';
 import { StaticDirectory } from '../requests/static-directory';
+import { SlackDirectory } from '../slack/slack-directory';
+import { createSlackWebClient } from '../slack/slack-web-api';
 import { EXIT, type CliCommand, type CliIo } from './cli-io';
-import { parseOptions, rejectPositionals, subcommandOf } from './parse-options';
+import { parseOptions, rejectPositionals, subcommandHelp, subcommandOf } from './parse-options';
 import { UsageError } from './usage-error';
 
 const HELP = `Usage:
   access-bot cert sign --resource R --user U --pubkey FILE [--email E] [--duration 1h]
-                       [--reason TEXT] [--out FILE] [--wait 60s]
+                       [--reason TEXT] [--ticket KEY] [--out FILE] [--wait 60s]
       Issues a certificate for user U (Slack user id) outside the approval workflow, as an admin:
       through the same queue and worker, audited and marked admin-issued. Registers the public key
-      in FILE (OpenSSH .pub, PEM public key or CSR) for U first. --email fills {{user.*}} templates
-      (you vouch for it; the domain must still be in allowed_email_domains unless U is in identities).
-      Runs where the CA keys are: the request is attested with a key derived from $CA_DIR, and the
-      worker signs nothing marked admin-issued without that attestation. Prints the certificate, or
-      writes it to --out. Needs a running worker.
+      in FILE (OpenSSH .pub, PEM public key or CSR) for U first. The workflow's reason and ticket
+      rules still apply: --reason (default "admin-issued from the CLI") and --ticket. Login names
+      and subjects ({{user.*}} templates) come from identities in the workflow files, else from
+      U's confirmed email in Slack when Slack is configured, else from --email (you vouch for it;
+      its domain must be in allowed_email_domains); a resource that needs one says so before
+      anything is issued. Runs where the CA keys are: the request is attested with a key derived
+      from $CA_DIR, and the worker signs nothing marked admin-issued without that attestation.
+      Prints the certificate, or writes it to --out. Needs a running worker.
   access-bot cert revoke --request ID [--reason TEXT]
       Revokes a grant early: the serial goes into the KRL or CRL at once.
   access-bot cert show --request ID [--json]
@@ -46,6 +53,7 @@ export const certCommand: CliCommand = async (args, io) => {
         pubkey: { type: 'string' },
         duration: { type: 'string' },
         reason: { type: 'string' },
+        ticket: { type: 'string' },
         out: { type: 'string' },
         wait: { type: 'string' },
         request: { type: 'string' },
@@ -58,21 +66,33 @@ export const certCommand: CliCommand = async (args, io) => {
     HELP,
   );
   if (values.help) {
-    io.stdout.write(HELP);
+    io.stdout.write(subcommandHelp(HELP, sub));
     return EXIT.OK;
   }
-  rejectPositionals(positionals, HELP);
+  rejectPositionals(positionals, subcommandHelp(HELP, sub));
 
   const env = loadEnv(io.env);
   const actorId = `${CLI_ACTOR_PREFIX}${userInfo().username}`;
-  const people = values.user ? [{ id: values.user, ...(values.email ? { email: values.email } : {}), groups: [] }] : [];
+  // Checked before anything connects: a missing file or flag is one line, never a stack trace.
+  let publicKeyText: string | undefined;
+  if (sub === 'sign') {
+    if (!values.resource || !values.user || !values.pubkey) throw new UsageError(`--resource, --user and --pubkey are required.\n\n${subcommandHelp(HELP, sub)}`);
+    try {
+      publicKeyText = readFileSync(path.resolve(io.cwd, values.pubkey), 'utf8');
+    } catch (err) {
+      io.stderr.write(`cert sign: cannot read the public key file ${values.pubkey}: ${describeFsError(err)}\n`);
+      return EXIT.USAGE;
+    }
+  }
+  const person = sub === 'sign' && values.user ? await personFor(values.user, values.email, env, io) : undefined;
+  if (typeof person === 'number') return person;
   const ctx = await AppContext.create({ ...env, WORKFLOWS_DIR: path.resolve(io.cwd, env.WORKFLOWS_DIR) }, silentLogger(), {
-    directory: new StaticDirectory(people),
+    directory: new StaticDirectory(person ? [{ ...person, groups: [] }] : []),
   });
   try {
     if (sub === 'show') return await show(ctx, values.request, values.json === true, io);
     if (sub === 'revoke') {
-      if (!values.request) throw new UsageError(`--request is required.\n\n${HELP}`);
+      if (!values.request) throw new UsageError(`--request is required.\n\n${subcommandHelp(HELP, sub)}`);
       const r = await ctx.service.revoke(values.request, actorId, 'cli', values.reason);
       if (r.status === 'refused') {
         io.stderr.write(`refused (${r.code}): ${r.message}\n`);
@@ -81,7 +101,7 @@ export const certCommand: CliCommand = async (args, io) => {
       io.stdout.write(`revoked ${values.request}; the worker adds its serial to the KRL/CRL.\n`);
       return EXIT.OK;
     }
-    return await sign(ctx, values, actorId, io);
+    return await sign(ctx, { ...values, person: person!, publicKeyText: publicKeyText! }, actorId, io);
   } finally {
     await ctx.close();
   }
@@ -118,17 +138,74 @@ function describe(r: AccessRequest): string {
   ].join('\n');
 }
 
+/** A readable reason a file could not be read: "no such file", "permission denied". */
+function describeFsError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'EISDIR') return 'it is a directory';
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Who the certificate is for. With Slack configured, Slack says what the user's email is and
+ * whether it is confirmed (as for a request from Slack); otherwise the admin's --email is taken.
+ */
+async function personFor(user: string, email: string | undefined, env: Env, io: CliIo): Promise<Person | number> {
+  if (!env.slack) return { id: user, ...(email ? { email, emailVerified: true } : {}) };
+  const client = createSlackWebClient({ botToken: env.slack.botToken, logger: silentLogger(), ...(env.slack.apiUrl ? { apiUrl: env.slack.apiUrl } : {}) });
+  const directory = new SlackDirectory({ client, oncall: new NoOnCall(), logger: silentLogger() });
+  let actor;
+  try {
+    actor = await directory.actor(user);
+  } catch (err) {
+    io.stderr.write(`cert sign: could not look up ${user} in Slack: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT.FAILURE;
+  }
+  if (actor.inactive) {
+    io.stderr.write(`cert sign: ${user} is ${actor.inactive === 'bot' ? 'a bot' : 'deactivated'} in Slack; no certificate.\n`);
+    return EXIT.NEGATIVE;
+  }
+  if (email && actor.email && email.toLowerCase() !== actor.email.toLowerCase())
+    io.stderr.write(`cert sign: Slack says ${user}'s email is ${actor.email}; using that, not --email ${email}.\n`);
+  return { id: actor.id, ...(actor.email ? { email: actor.email, emailVerified: actor.emailVerified === true } : {}), ...(actor.name ? { name: actor.name } : {}) };
+}
+
 async function sign(
   ctx: AppContext,
-  values: { resource?: string; user?: string; email?: string; pubkey?: string; duration?: string; reason?: string; out?: string; wait?: string },
+  values: {
+    resource?: string;
+    user?: string;
+    pubkey?: string;
+    duration?: string;
+    reason?: string;
+    ticket?: string;
+    out?: string;
+    wait?: string;
+    person: Person;
+    publicKeyText: string;
+  },
   actorId: string,
   io: CliIo,
 ): Promise<number> {
-  if (!values.resource || !values.user || !values.pubkey) throw new UsageError(`--resource, --user and --pubkey are required.\n\n${HELP}`);
+  if (!values.resource || !values.user) throw new UsageError(`--resource, --user and --pubkey are required.\n\n${subcommandHelp(HELP, 'sign')}`);
   const durationMs = values.duration !== undefined ? parseDuration(values.duration) : undefined;
   if (values.duration !== undefined && durationMs === undefined) throw new UsageError(`--duration "${values.duration}" is not a duration like 30m or 2h.`);
   const waitMs = parseDuration(values.wait ?? '60s');
   if (waitMs === undefined) throw new UsageError(`--wait "${values.wait}" is not a duration.`);
+
+  // What the certificate would say, before a key is registered or anything is issued.
+  const resource = ctx.policy.resources.get(values.resource);
+  if (resource) {
+    const subject = certificateSubject(resource, values.person, ctx.policy);
+    if (!subject.ok) {
+      const how = ctx.env.slack
+        ? `Slack gives ${values.user} ${values.person.email ? `the email ${values.person.email}${values.person.emailVerified ? '' : ' (not confirmed)'}` : 'no email'}.`
+        : `Slack is not configured, so pass --email with ${values.user}'s address (its domain must be in allowed_email_domains), or map ${values.user} under identities: in the workflow files.`;
+      io.stderr.write(`cert sign: cannot name ${values.user} on a ${values.resource} certificate: ${subject.message}\n${how}\n`);
+      return values.person.email === undefined && !ctx.env.slack ? EXIT.USAGE : EXIT.NEGATIVE;
+    }
+  }
 
   let attestationKey: Buffer;
   try {
@@ -144,7 +221,7 @@ async function sign(
 
   let key;
   try {
-    key = await ctx.keyService.register(values.user, readFileSync(path.resolve(io.cwd, values.pubkey), 'utf8'), 'cli', actorId);
+    key = await ctx.keyService.register(values.user, values.publicKeyText, 'cli', actorId);
   } catch (err) {
     if (err instanceof KeyRejectedError) {
       io.stderr.write(`The public key was refused: ${err.message}\n`);
@@ -157,7 +234,8 @@ async function sign(
     reason: values.reason ?? 'admin-issued from the CLI',
     keyFingerprint: key.fingerprint,
     via: 'cli',
-    adminIssueFor: { id: values.user, ...(values.email ? { email: values.email, emailVerified: true } : {}) },
+    adminIssueFor: values.person,
+    ...(values.ticket !== undefined ? { ticket: values.ticket } : {}),
     attestAdminIssue: (request) => attestAdminIssue(request, attestationKey),
     ...(durationMs !== undefined ? { durationMs } : {}),
   });

@@ -32,3 +32,26 @@ export function subcommandOf<S extends string>(
 export function rejectPositionals(positionals: string[], help: string): void {
   if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".\n\n${help}`);
 }
+
+/**
+ * The help of one subcommand, cut from its group's help: the `  access-bot <group> <sub> …` lines
+ * and their description, plus the group's closing notes (what defaults mean). `<sub> --help` then
+ * shows what that subcommand takes, not the whole group.
+ */
+export function subcommandHelp(help: string, sub: string): string {
+  const lines = help.split('\n');
+  const isStart = (line: string) => /^ {2}access-bot \S+ \S+/.test(line);
+  const picked: string[] = [];
+  let lastBlockEnd = -1;
+  for (let i = 0; i < lines.length; i++) {
+    if (!isStart(lines[i]!)) continue;
+    let end = i + 1;
+    while (end < lines.length && !isStart(lines[end]!) && lines[end]!.trim() !== '') end++;
+    if (new RegExp(`^ {2}access-bot \\S+ ${sub.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`).test(lines[i]!)) picked.push(...lines.slice(i, end));
+    lastBlockEnd = end;
+    i = end - 1;
+  }
+  if (picked.length === 0) return help;
+  const footer = lines.slice(lastBlockEnd).join('\n').trim();
+  return `Usage:\n${picked.join('\n')}\n${footer ? `\n${footer}\n` : ''}`;
+}

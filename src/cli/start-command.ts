@@ -10,24 +10,74 @@ import { describeIntegrations, loadEnv } from '../config/env';
 import { createLogger } from '../log/logger';
 import { createSlackIntegration, createSlackOutbound } from '../slack/slack-integration';
 import { EXIT, type CliCommand, type CliIo } from './cli-io';
+import { parseOptions, rejectPositionals } from './parse-options';
+import { UsageError } from './usage-error';
 
 const HELP = {
-  start: 'Usage: access-bot start\n\nRuns the bot and the CA worker in one process (the default for a small team).\n',
-  serve: 'Usage: access-bot serve\n\nRuns the bot: Slack, webhooks and HTTP endpoints. Holds no CA key.\n',
-  worker: 'Usage: access-bot worker\n\nRuns the CA worker: signs and revokes certificates, fires timers. The only process reading CA keys.\n',
+  start: `Usage: access-bot start [--port N]
+
+Runs the bot and the CA worker in one process (the default for a small team). On its first start it
+creates a CA in $CA_DIR. Settings come from the environment (README: Configuration).
+
+Options:
+  --port N    the HTTP port of the bot (default: $PORT, else 3000)
+  -h, --help  show this help
+`,
+  serve: `Usage: access-bot serve [--port N]
+
+Runs the bot: Slack, webhooks and HTTP endpoints. Holds no CA key. Settings come from the
+environment (README: Configuration).
+
+Options:
+  --port N    the HTTP port (default: $PORT, else 3000)
+  -h, --help  show this help
+`,
+  worker: `Usage: access-bot worker
+
+Runs the CA worker: signs and revokes certificates, fires timers. The only process reading CA keys.
+Settings come from the environment (README: Configuration).
+
+Options:
+  -h, --help  show this help
+`,
 };
 
 type Role = keyof typeof HELP;
 
+/** The command line of start, serve and worker: only --help, and --port where there is an HTTP listener. */
+function parseRunOptions(role: Role, args: string[]): { help: boolean; port?: number } {
+  const { values, positionals } = parseOptions(
+    {
+      args,
+      options: { help: { type: 'boolean', short: 'h' }, ...(role === 'worker' ? {} : { port: { type: 'string' } }) },
+      allowPositionals: true,
+      strict: true,
+    },
+    HELP[role],
+  );
+  rejectPositionals(positionals, HELP[role]);
+  const raw = (values as { port?: string }).port;
+  if (raw === undefined) return { help: values.help === true };
+  const port = Number(raw);
+  if (!/^\d{1,5}$/.test(raw) || port > 65535) throw new UsageError(`--port "${raw}" is not a port number (0-65535).\n\n${HELP[role]}`);
+  return { help: values.help === true, port };
+}
+
 /** Runs until SIGTERM or SIGINT, then finishes work in hand and exits 0. SIGHUP reloads configuration. */
 async function run(role: Role, args: string[], io: CliIo): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
+  const options = parseRunOptions(role, args);
+  if (options.help) {
     io.stdout.write(HELP[role]);
     return EXIT.OK;
   }
-  const env = loadEnv(io.env);
+  const loaded = loadEnv(io.env);
+  const env = options.port !== undefined ? { ...loaded, PORT: options.port } : loaded;
   const logger = createLogger({ level: env.LOG_LEVEL, name: `access-bot-${role}` });
   for (const line of describeIntegrations(env)) logger.info(line);
+  if (!env.slack && role !== 'worker')
+    logger.warn('Slack is off, so nobody can ask for access yet: connect it with docs/slack.md (meanwhile `access-bot cert sign` issues certificates)');
+  if (env.slack?.signingSecret && env.PUBLIC_URL && role !== 'worker')
+    logger.info(`Slack request URL (for the app manifest): ${new URL('/slack/events', env.PUBLIC_URL).toString()}`);
 
   const ctx = await AppContext.create(env, logger);
   const running: RunningProcess[] = [];

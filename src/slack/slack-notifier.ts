@@ -41,8 +41,9 @@ export interface SlackNotifierOptions {
   directory: Directory;
   logger: Logger;
   clock?: () => number;
-  /** How often servers fetch the KRL (KRL_REFRESH_INTERVAL), said in the revoke DM. */
+  /** How often servers fetch the KRL (KRL_REFRESH_INTERVAL), and where (PUBLIC_URL): said in the revoke DM. */
   krlRefreshMs?: number;
+  publicUrl?: string;
 }
 
 interface Outgoing {
@@ -83,6 +84,7 @@ export class SlackNotifier implements Notifier {
       directory: { actor: (id) => ctx.directory.actor(id), resolveApprovers: (a) => ctx.directory.resolveApprovers(a) },
       logger: ctx.logger,
       krlRefreshMs: ctx.env.KRL_REFRESH_INTERVAL,
+      ...(ctx.env.PUBLIC_URL ? { publicUrl: ctx.env.PUBLIC_URL } : {}),
     });
   }
 
@@ -193,6 +195,7 @@ export class SlackNotifier implements Notifier {
       notice,
       now: this.clock(),
       ...(this.options.krlRefreshMs !== undefined ? { krlRefreshMs: this.options.krlRefreshMs } : {}),
+      ...(this.options.publicUrl !== undefined ? { publicUrl: this.options.publicUrl } : {}),
       ...(resource ? { resource } : {}),
       ...(workflow ? { workflow } : {}),
     });

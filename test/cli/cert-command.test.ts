@@ -63,7 +63,7 @@ it('cert sign refuses a weak key with the reason, audited, and issues nothing', 
   const weak = join(app.dir, 'weak.pub');
   execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '1024', '-N', '', '-f', join(app.dir, 'weak')]);
   expect(readFileSync(weak, 'utf8')).toMatch(/^ssh-rsa /);
-  const r = await runCli(['cert', 'sign', '--resource', 'box', '--user', 'UDAVE', '--pubkey', weak], app.env);
+  const r = await runCli(['cert', 'sign', '--resource', 'box', '--user', 'UDAVE', '--email', 'dave@example.com', '--pubkey', weak], app.env);
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/The public key was refused: .*2048/);
   expect(await app.ctx.store.listByRequester('UDAVE')).toEqual([]);
@@ -76,7 +76,7 @@ it('cert sign refuses an unknown resource and a duration over the maximum', asyn
   const unknown = await runCli(['cert', 'sign', '--resource', 'nope', '--user', 'UE', '--pubkey', join(app.dir, 'id.pub')], app.env);
   expect(unknown.code).toBe(1);
   expect(unknown.stderr).toMatch(/UNKNOWN_RESOURCE/);
-  const long = await runCli(['cert', 'sign', '--resource', 'box', '--user', 'UE', '--pubkey', join(app.dir, 'id.pub'), '--duration', '3h'], app.env);
+  const long = await runCli(['cert', 'sign', '--resource', 'box', '--user', 'UE', '--email', 'e@example.com', '--pubkey', join(app.dir, 'id.pub'), '--duration', '3h'], app.env);
   expect(long.code).toBe(1);
   expect(long.stderr).toMatch(/DURATION_TOO_LONG.*maximum of 2h/);
 });

@@ -73,7 +73,7 @@ let e2e: E2e;
 const aliceSsh = userSshKey('alice@laptop');
 
 beforeAll(async () => {
-  e2e = await E2e.start({ workflows: WORKFLOWS, users: [ALICE, BOB, DAVE, CAROL], usergroups: USERGROUPS, env: { KRL_REFRESH_INTERVAL: '5m' } });
+  e2e = await E2e.start({ workflows: WORKFLOWS, users: [ALICE, BOB, DAVE, CAROL], usergroups: USERGROUPS, env: { KRL_REFRESH_INTERVAL: '5m', PUBLIC_URL: 'https://access-bot.example.com' } });
   await e2e.command(ALICE.id, `key add ${aliceSsh.pub}`);
   const { publicKey } = await import('node:crypto').then((c) => c.generateKeyPairSync('ec', { namedCurve: 'P-256' }));
   const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
@@ -161,10 +161,10 @@ describe('a two-stage request for a high-risk resource', () => {
     expect(text).toContain('It works only from `10.40.0.0/16`');
   });
 
-  test('the revoke DM says when servers stop accepting the certificate (KRL refresh interval)', async () => {
+  test('the revoke DM says when servers stop accepting the certificate (KRL refresh interval), linking the KRL at PUBLIC_URL', async () => {
     await e2e.command(ALICE.id, `revoke ${id}`);
     const dm = await eventually(() => dmsTo(ALICE.id, 'was revoked').find((m) => messageText(m).includes(id)), 10_000, 'revoke DM');
-    expect(messageText(dm)).toContain('servers that fetch the KRL refuse the certificate within their refresh interval (5m)');
+    expect(messageText(dm)).toContain('servers that fetch the <https://access-bot.example.com/ca/revoked.krl|KRL> refuse the certificate within their refresh interval (5m)');
   });
 });
 

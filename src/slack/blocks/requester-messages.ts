@@ -31,6 +31,8 @@ export interface RequesterMessageInput {
   now: number;
   /** How often servers fetch the KRL and CRLs (KRL_REFRESH_INTERVAL): the revoke DM says so. */
   krlRefreshMs?: number;
+  /** The bot's public base URL (PUBLIC_URL): the revoke DM links the KRL and CRL it serves. */
+  publicUrl?: string;
 }
 
 function section(text: string): KnownBlock {
@@ -189,18 +191,19 @@ function sshUsage(request: AccessRequest, cert: IssuedCertificate, resource: Res
  * What a revocation does, said honestly: SSH servers learn of it when they next fetch the KRL;
  * Kubernetes never reads CRLs, so an X.509 certificate for it stays valid until it expires.
  */
-export function revocationEffect(request: AccessRequest, resource: Resource | undefined, now: number, krlRefreshMs?: number): string {
+export function revocationEffect(request: AccessRequest, resource: Resource | undefined, now: number, krlRefreshMs?: number, publicUrl?: string): string {
   const cert = request.certificate;
   if (!cert) return 'No certificate had been issued yet, so none can be used.';
   const refresh = krlRefreshMs !== undefined ? ` (${formatDuration(krlRefreshMs)})` : '';
+  const list = (path: string, name: string) => (publicUrl ? `<${new URL(path, publicUrl).toString()}|${name}>` : name);
   const until = cert.validBefore > now ? `${slackTime(cert.validBefore)} (in ${roundedDuration(cert.validBefore - now)})` : undefined;
   if (cert.kind === 'ssh')
-    return `Its serial ${escapeText(cert.serial)} is on the revocation list: servers that fetch the KRL refuse the certificate within their refresh interval${refresh}.`;
+    return `Its serial ${escapeText(cert.serial)} is on the revocation list: servers that fetch the ${list('/ca/revoked.krl', 'KRL')} refuse the certificate within their refresh interval${refresh}.`;
   if (resource?.x509?.usage === 'kubernetes')
     return until
       ? `:warning: Kubernetes does not check revocation lists: this certificate stays valid on the cluster until it expires, ${until}. Delete your copy now; a cluster admin can remove its group bindings if it must stop sooner.`
       : 'Kubernetes does not check revocation lists, but this certificate has already expired.';
-  return `Its serial ${escapeText(cert.serial)} is on the CRL: services that check the CRL refuse it after their next refresh${refresh}; any that do not check it accept it until it expires${until ? `, ${until}` : ''}.`;
+  return `Its serial ${escapeText(cert.serial)} is on the ${list('/ca/x509.crl', 'CRL')}: services that check the CRL refuse it after their next refresh${refresh}; any that do not check it accept it until it expires${until ? `, ${until}` : ''}.`;
 }
 
 function commonName(request: AccessRequest, _resource: Resource | undefined): string {
@@ -350,7 +353,7 @@ export function requesterMessage(input: RequesterMessageInput): SlackMessage {
       );
     case 'revoked':
       return one(
-        `:octagonal_sign: Your access to ${what} was revoked${closedBy(request)}. ${revocationEffect(request, resource, now, input.krlRefreshMs)}${reasonQuote(request)}`,
+        `:octagonal_sign: Your access to ${what} was revoked${closedBy(request)}. ${revocationEffect(request, resource, now, input.krlRefreshMs, input.publicUrl)}${reasonQuote(request)}`,
         `Your access to ${plain} was revoked`,
       );
   }

@@ -110,7 +110,7 @@ export class AccessCommandHandler {
           parsed.kind === 'cancel'
             ? await this.ctx.service.cancel(parsed.id, userId, 'slack')
             : await this.ctx.service.revoke(parsed.id, userId, 'slack');
-        await this.reply(inv, { text: actionResultText(parsed.kind, result, policy, { now: this.clock(), krlRefreshMs: this.ctx.env.KRL_REFRESH_INTERVAL }) });
+        await this.reply(inv, { text: actionResultText(parsed.kind, result, policy, { now: this.clock(), krlRefreshMs: this.ctx.env.KRL_REFRESH_INTERVAL, ...(this.ctx.env.PUBLIC_URL ? { publicUrl: this.ctx.env.PUBLIC_URL } : {}) }) });
         await this.home.refresh(userId);
         return;
       }

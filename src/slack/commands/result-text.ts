@@ -32,7 +32,7 @@ export function actionResultText(
   action: 'cancel' | 'revoke' | 'approve' | 'deny',
   result: ServiceResult,
   policy: Policy,
-  options: { now?: number; krlRefreshMs?: number } = {},
+  options: { now?: number; krlRefreshMs?: number; publicUrl?: string } = {},
 ): string {
   if (result.status !== 'ok') return notDoneText(result);
   const r = result.request;
@@ -41,7 +41,7 @@ export function actionResultText(
     case 'cancel':
       return `:wastebasket: Request ${subject} is cancelled.`;
     case 'revoke':
-      return `:lock: Access ${subject} is revoked. ${revocationEffect(r, policy.resources.get(r.resource), options.now ?? r.updatedAt, options.krlRefreshMs)}`;
+      return `:lock: Access ${subject} is revoked. ${revocationEffect(r, policy.resources.get(r.resource), options.now ?? r.updatedAt, options.krlRefreshMs, options.publicUrl)}`;
     case 'approve':
       return r.state === 'pending'
         ? `:ballot_box_with_check: You approved ${subject}; it now waits for ${stageSummary(r, policy)}.`
