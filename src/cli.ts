@@ -1,5 +1,8 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { AccessBotError } from './errors/access-bot-error';
+import { didYouMean } from './slack/commands/did-you-mean';
 import { ConfigError } from './errors/config-error';
 import { EXIT, processIo, type CliCommand, type CliIo } from './cli/cli-io';
 import { UsageError } from './cli/usage-error';
@@ -18,6 +21,16 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
   report: { summary: 'access-review | soc2 | pending-changes: evidence for auditors', load: async () => (require('./cli/report-command') as typeof import('./cli/report-command')).reportCommand },
 };
 
+/** The version in package.json (next to dist/ and src/ alike). */
+export function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 export function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
   return [
@@ -26,7 +39,7 @@ export function usage(): string {
     'Commands:',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `access-bot <command> --help` for the options of a command.',
+    'Run `access-bot <command> --help` for the options of a command; `access-bot --version` prints the version.',
     '',
   ].join('\n');
 }
@@ -37,9 +50,14 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     io.stdout.write(usage());
     return name === undefined ? EXIT.USAGE : EXIT.OK;
   }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    io.stdout.write(`access-bot ${version()}\n`);
+    return EXIT.OK;
+  }
   const command = COMMANDS[name];
   if (!command) {
-    io.stderr.write(`Unknown command "${name}".\n\n${usage()}`);
+    const meant = didYouMean(name, Object.keys(COMMANDS));
+    io.stderr.write(`Unknown command "${name}".${meant ? ` Did you mean "${meant}"?` : ''}\n\n${usage()}`);
     return EXIT.USAGE;
   }
   try {

@@ -7,7 +7,7 @@ import { startBotProcess } from '../app/bot-process';
 import type { RunningProcess } from '../app/running-process';
 import { startWorkerProcess } from '../app/worker-process';
 import { describeIntegrations, loadEnv } from '../config/env';
-import { createLogger } from '../log/logger';
+import { createLogger, wantsPrettyLogs } from '../log/logger';
 import { createSlackIntegration, createSlackOutbound } from '../slack/slack-integration';
 import { EXIT, type CliCommand, type CliIo } from './cli-io';
 import { parseOptions, rejectPositionals } from './parse-options';
@@ -72,7 +72,7 @@ async function run(role: Role, args: string[], io: CliIo): Promise<number> {
   }
   const loaded = loadEnv(io.env);
   const env = options.port !== undefined ? { ...loaded, PORT: options.port } : loaded;
-  const logger = createLogger({ level: env.LOG_LEVEL, name: `access-bot-${role}` });
+  const logger = createLogger({ level: env.LOG_LEVEL, name: `access-bot-${role}`, pretty: wantsPrettyLogs(env.LOG_FORMAT) });
   for (const line of describeIntegrations(env)) logger.info(line);
   if (!env.slack && role !== 'worker')
     logger.warn('Slack is off, so nobody can ask for access yet: connect it with docs/slack.md (meanwhile `access-bot cert sign` issues certificates)');

@@ -67,6 +67,8 @@ const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().trim().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** json, pretty, or unset: pretty when stderr is a terminal, JSON otherwise. */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   PUBLIC_URL: optionalUrl(),
   WORKFLOWS_DIR: z.string().trim().default('./workflows'),
   CA_DIR: z.string().trim().default('./ca'),

@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { PrettyStream } from './pretty-stream';
 
 export type { Logger };
 
@@ -26,7 +27,19 @@ export const REDACTED_PATHS = [
   'env.PAGERDUTY_WEBHOOK_SECRET',
 ];
 
-export function createLogger(options: { level?: string; name?: string; destination?: pino.DestinationStream } = {}): Logger {
+/**
+ * Human-readable lines when stderr is a terminal (a person is watching), JSON otherwise (a log
+ * pipeline is): LOG_FORMAT=json or pretty decides when set.
+ */
+export function wantsPrettyLogs(format: string | undefined, stderrIsTty: boolean = process.stderr.isTTY === true): boolean {
+  if (format === 'json') return false;
+  if (format === 'pretty') return true;
+  return stderrIsTty;
+}
+
+export function createLogger(
+  options: { level?: string; name?: string; destination?: pino.DestinationStream; pretty?: boolean } = {},
+): Logger {
   return pino(
     {
       name: options.name ?? 'access-bot',
@@ -35,7 +48,8 @@ export function createLogger(options: { level?: string; name?: string; destinati
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    options.destination ?? pino.destination({ dest: 2, sync: false }),
+    options.destination ??
+      (options.pretty ? new PrettyStream(process.stderr, process.stderr.isTTY === true) : pino.destination({ dest: 2, sync: false })),
   );
 }
 
