@@ -79,8 +79,23 @@ async function run(role: Role, args: string[], io: CliIo): Promise<number> {
   if (env.slack?.signingSecret && env.PUBLIC_URL && role !== 'worker')
     logger.info(`Slack request URL (for the app manifest): ${new URL('/slack/events', env.PUBLIC_URL).toString()}`);
 
-  const ctx = await AppContext.create(env, logger);
+  // Listen for SIGTERM before anything starts: one that arrives while starting (say, as soon as
+  // /healthz answers) is then a clean stop once started, not the default kill.
   const running: RunningProcess[] = [];
+  const stopped = new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => {
+      logger.info('SIGHUP: reloading configuration');
+      for (const p of running) p.reload().catch((err: unknown) => logger.error({ err }, 'reload failed'));
+    });
+  });
+
+  const ctx = await AppContext.create(env, logger);
   try {
     running.push(await startAuditSinks(ctx, role));
     if (role === 'start' && !hasCa(env.CA_DIR)) await createFirstCa(ctx);
@@ -99,18 +114,7 @@ async function run(role: Role, args: string[], io: CliIo): Promise<number> {
     throw err;
   }
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info({ signal }, 'shutting down');
-      resolve();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', () => {
-      logger.info('SIGHUP: reloading configuration');
-      for (const p of running) p.reload().catch((err: unknown) => logger.error({ err }, 'reload failed'));
-    });
-  });
+  await stopped;
   await Promise.allSettled(running.reverse().map((p) => p.stop()));
   await ctx.close();
   logger.flush();

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,19 +105,31 @@ describe('logs', () => {
     await deleteByPattern(redis, `{${prefix}}*`);
     redis.disconnect();
   });
-  /** `serve` for a few seconds (then SIGTERM, which it answers by stopping cleanly), as a person or a pipeline would start it. */
-  const serve = (tty: boolean) => {
-    const command = `timeout -s TERM 4 ${process.execPath} ${CLI} serve --port 0`;
-    return spawnSync(tty ? 'script' : 'sh', tty ? ['-qec', command, '/dev/null'] : ['-c', command], {
+  /** `serve` until it is listening, then SIGTERM (a clean stop): as a person (a terminal) or a pipeline would start it. */
+  const serve = async (tty: boolean): Promise<{ stdout: string; stderr: string }> => {
+    const command = `exec ${process.execPath} ${CLI} serve --port 0`;
+    const child = spawn(tty ? 'script' : 'sh', tty ? ['-qec', command, '/dev/null'] : ['-c', command], {
       cwd: ROOT,
       env: { PATH: process.env.PATH, REDIS_URL, REDIS_PREFIX: prefix, LOG_LEVEL: 'info', HOST: '127.0.0.1', CA_DIR: mkdtempSync(join(tmpdir(), 'logs-')) },
-      encoding: 'utf8',
-      timeout: 20_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    try {
+      await eventually(() => /bot listening/.test(stdout + stderr) || undefined, 20_000, 'serve listening');
+    } finally {
+      process.kill(-child.pid!, 'SIGTERM');
+      await exited;
+    }
+    return { stdout, stderr };
   };
 
-  test('JSON when stderr is not a terminal, with the pointer to docs/slack.md when Slack is off', () => {
-    const r = serve(false);
+  test('JSON when stderr is not a terminal, with the pointer to docs/slack.md when Slack is off', async () => {
+    const r = await serve(false);
     const lines = r.stderr.trim().split('\n');
     expect(JSON.parse(lines[0] ?? '')).toMatchObject({ level: 30, msg: expect.stringMatching(/^slack: off/) });
     expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toContain(
@@ -125,8 +137,8 @@ describe('logs', () => {
     );
   });
 
-  test('human-readable when stderr is a terminal', () => {
-    const r = serve(true);
+  test('human-readable when stderr is a terminal', async () => {
+    const r = await serve(true);
     const text = r.stdout.replace(/\u001b\[\d+m/g, '');
     expect(text).toMatch(/^\d\d:\d\d:\d\d INFO  slack: off \(set SLACK_BOT_TOKEN/m);
     expect(text).toMatch(/\d\d:\d\d:\d\d WARN  Slack is off, so nobody can ask for access yet: connect it with docs\/slack\.md/);
