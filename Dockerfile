@@ -10,7 +10,8 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production CA_DIR=/ca WORKFLOWS_DIR=/app/workflows
 WORKDIR /app
 RUN useradd --system --uid 10001 accessbot \
- && mkdir -p /ca && chown accessbot /ca && chmod 700 /ca
+ && mkdir -p /ca && chown accessbot /ca && chmod 700 /ca \
+ && mkdir -p /audit && chown accessbot /audit
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
