@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { verifyChain, type VerifyResult } from '../audit/audit-chain';
 import type { ExportFilter } from '../audit/audit-export-format';
 import { exportAuditLog } from '../audit/audit-exporter';
@@ -81,7 +82,7 @@ async function verify(rest: string[], io: CliIo): Promise<number> {
 
   if (typeof values.file === 'string') {
     // An export file has its own scope (full, range, selection) and end (the trailer): see export-file-verifier.
-    const report = await verifyExportFile(readAuditExport(values.file), anchor);
+    const report = await verifyExportFile(readAuditExport(path.resolve(io.cwd, values.file)), anchor);
     io.stdout.write(values.json ? `${JSON.stringify(report)}\n` : describeExportFile(report));
     return report.ok ? EXIT.OK : EXIT.NEGATIVE;
   }

@@ -1,8 +1,9 @@
 import { escapeText, truncate } from '../blocks/format';
+import { DURATION_FORMS } from './spoken-duration';
 
 const COMMANDS: ReadonlyArray<[string, string]> = [
   ['/access', 'open the request form'],
-  ['/access <resource> [duration] <reason>', 'request directly, e.g. `/access prod-db 2h INC-4711 slow queries`'],
+  ['/access <resource> [duration] <reason>', 'request directly, e.g. `/access prod-db 2h INC-4711 look at the slow queries` (a ticket the workflow asks for goes in the reason)'],
   ['/access list', 'your requests and active access, with time left'],
   ['/access pending', 'requests waiting for your decision, with Approve and Deny'],
   ['/access cancel <id>', 'withdraw a pending request'],
@@ -21,7 +22,7 @@ export function helpText(resources: string[], problem?: string): string {
   if (problem) lines.push(`:thinking_face: ${problem}`, '');
   lines.push('*access-bot*: just-in-time access, approved in Slack, delivered as a short-lived certificate.');
   for (const [command, what] of COMMANDS) lines.push(`• \`${escapeText(command)}\`: ${what}`);
-  lines.push('', 'Durations look like `30m`, `2h`, `1d`; without one you get the resource\'s default.');
+  lines.push('', `Durations look like ${DURATION_FORMS}; without one you get the resource's default.`);
   lines.push(
     resources.length > 0
       ? `Resources you may request: ${truncate([...resources].sort().map((r) => `\`${escapeText(r)}\``).join(', '), 1500)}`
