@@ -141,7 +141,7 @@ describe('broken files', () => {
     'test/config/fixtures/broken/names.yaml:2:3 resources.Staging Web: "Staging Web" is not a valid name: use lowercase letters, digits, ".", "_" and "-" (at most 63 characters)',
     'test/config/fixtures/broken/names.yaml:5:26 resources.Staging Web.duration.default: expected a duration like 15m, 4h, 2d or 1h30m, got the number 30',
     'test/config/fixtures/broken/resources.yaml:3:3 resources.db-typo.duration: missing required key "duration"',
-    'test/config/fixtures/broken/resources.yaml:6:5 resources.db-typo.duraton: unknown key "duraton"; did you mean "duration"? (allowed here: description, workflow, duration, pagerduty_service, ssh, x509)',
+    'test/config/fixtures/broken/resources.yaml:6:5 resources.db-typo.duraton: unknown key "duraton"; did you mean "duration"? (allowed here: description, workflow, duration, pagerduty_service, risk, ssh, x509)',
     'test/config/fixtures/broken/resources.yaml:14:12 resources.db-bad-duration.duration.max: expected a duration like 15m, 4h, 2d or 1h30m, got "4 hours"',
     'test/config/fixtures/broken/resources.yaml:20:26 resources.db-default-too-long.duration.default: default is longer than max',
     'test/config/fixtures/broken/resources.yaml:28:7 resources.db-no-principals.ssh.principals: a certificate needs at least one principal (sshd refuses an empty list)',
