@@ -106,11 +106,11 @@ describe('logs', () => {
     redis.disconnect();
   });
   /** `serve` until it is listening, then SIGTERM (a clean stop): as a person (a terminal) or a pipeline would start it. */
-  const serve = async (tty: boolean): Promise<{ stdout: string; stderr: string }> => {
+  const serve = async (tty: boolean, extraEnv: Record<string, string> = {}, until = /bot listening/): Promise<{ stdout: string; stderr: string }> => {
     const command = `exec ${process.execPath} ${CLI} serve --port 0`;
     const child = spawn(tty ? 'script' : 'sh', tty ? ['-qec', command, '/dev/null'] : ['-c', command], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, REDIS_URL, REDIS_PREFIX: prefix, LOG_LEVEL: 'info', HOST: '127.0.0.1', CA_DIR: mkdtempSync(join(tmpdir(), 'logs-')) },
+      env: { PATH: process.env.PATH, REDIS_URL, REDIS_PREFIX: prefix, LOG_LEVEL: 'info', HOST: '127.0.0.1', CA_DIR: mkdtempSync(join(tmpdir(), 'logs-')), ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -120,7 +120,7 @@ describe('logs', () => {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     try {
-      await eventually(() => /bot listening/.test(stdout + stderr) || undefined, 20_000, 'serve listening');
+      await eventually(() => until.test(stdout + stderr) || undefined, 20_000, `serve to log ${until}`);
     } finally {
       process.kill(-child.pid!, 'SIGTERM');
       await exited;
@@ -144,6 +144,11 @@ describe('logs', () => {
     expect(text).toMatch(/\d\d:\d\d:\d\d WARN  Slack is off, so nobody can ask for access yet: connect it with docs\/slack\.md/);
     expect(text).toMatch(/INFO  bot listening port=\d+/);
     expect(text).not.toContain('"level":30');
+  });
+
+  test('with Slack in HTTP mode and PUBLIC_URL set, the start log gives the request URL for the app manifest', async () => {
+    const r = await serve(false, { PUBLIC_URL: 'https://access-bot.example.com', SLACK_BOT_TOKEN: 'xoxb-1-2-3', SLACK_SIGNING_SECRET: 's'.repeat(32), SLACK_API_URL: 'http://127.0.0.1:1/api/' }, /Slack request URL/);
+    expect(r.stderr).toContain('"msg":"Slack request URL (for the app manifest): https://access-bot.example.com/slack/events"');
   });
 
   test('a pretty line puts the message first, fields after, and an error’s stack below', () => {
