@@ -800,7 +800,7 @@ describe('docs/slack-app-manifest.yml', () => {
 
   test('asks for the scopes of every Web API method the bot calls', () => {
     expect(manifest.oauth_config.scopes.bot.sort()).toEqual(
-      ['commands', 'chat:write', 'im:write', 'users:read', 'users:read.email', 'usergroups:read', 'reactions:write'].sort(),
+      ['commands', 'chat:write', 'im:write', 'users:read', 'users:read.email', 'usergroups:read'].sort(),
     );
   });
 });
