@@ -192,6 +192,7 @@ export function certificateMrkdwn(facts: ApprovalFacts): string {
 export function extensionMrkdwn(facts: ApprovalFacts): string | undefined {
   const ext = facts.extension;
   if (!ext) return undefined;
+  if (facts.window.fixed) return `:link: *Extension* of ${code(ext.of)}: it follows on from that grant.`;
   return (
     `:link: *Extension* of ${code(ext.of)}, which ends ${slackTime(ext.currentEnd)} (*${roundedDuration(ext.timeLeftMs)} left*). ` +
     `After approval: *${roundedDuration(ext.totalAfterApprovalMs)}* of access from now, until ${slackTime(ext.newEnd)}.`
