@@ -91,17 +91,22 @@ export class AppContext {
       updateApprovalMessages: (...a) => this.notifier.updateApprovalMessages(...a),
       requester: (...a) => this.notifier.requester(...a),
       breakGlass: (...a) => this.notifier.breakGlass(...a),
+      breakGlassReview: (...a) => this.notifier.breakGlassReview(...a),
+      direct: (...a) => this.notifier.direct(...a),
     };
-    this.effects = new EffectRunner(this.scheduler, notifier, this.audit, logger);
     this.directoryPort = { actor: (id) => this.directory.actor(id), resolveApprovers: (a) => this.directory.resolveApprovers(a) };
     this.oncallPort = {
       get enabled() {
         return ctx.oncall.enabled;
       },
-      servicesOnCallFor: (a) => this.oncall.servicesOnCallFor(a),
+      oncallFor: (a, s) => this.oncall.oncallFor(a, s),
       activeIncidents: (s) => this.oncall.activeIncidents(s),
       oncallEmails: (p, l) => this.oncall.oncallEmails(p, l),
+      incident: (id) => this.oncall.incident(id),
+      context: (s) => this.oncall.context(s),
+      postNote: (id, text) => this.oncall.postNote(id, text),
     };
+    this.effects = new EffectRunner(this.scheduler, notifier, this.audit, logger, Date.now, this.oncallPort);
     this.service = new RequestService({
       store: this.store,
       audit: this.audit,

@@ -210,11 +210,27 @@ export const AutoApproveRuleSchema = z.strictObject({
   max_duration: Duration.describe('Requests up to this long are approved without a person'),
 });
 
+export const OnIncidentSchema = z.strictObject({
+  services: z
+    .array(PagerDutyId)
+    .min(1)
+    .optional()
+    .describe("Incidents on these services grant their assignees (default: every one of the break-glass pagerduty_services; each must be one of them)"),
+  grace: Duration.optional().describe(
+    'When the incident resolves, end its grants this long afterwards instead of at once (off by default: revoked at once)',
+  ),
+});
+
 export const BreakGlassSchema = z.strictObject({
   requesters: PeopleSchema.optional().describe(
     "Who may break glass (besides being on call). Default: the workflow's requesters. Write `everyone: true` to let anyone on call break glass.",
   ),
   pagerduty_services: z.array(PagerDutyId).min(1).describe('On-call for one of these services may break glass'),
+  oncall_levels: z
+    .array(z.number().int().min(1).max(20))
+    .min(1)
+    .default([1])
+    .describe('Escalation levels of a service\'s escalation policy whose current on-call may break glass (default: level 1)'),
   require_active_incident: z
     .boolean()
     .default(true)
@@ -226,6 +242,12 @@ export const BreakGlassSchema = z.strictObject({
     .describe('Told at once when someone breaks glass'),
   review_required: z.boolean().default(true).describe('A post-incident review must be closed for each use'),
   reviewers: ApproversSchema.optional().describe('Who closes the post-incident review (default: admins)'),
+  review_reminder: Duration.prefault('24h').describe(
+    'First reminder to the reviewers while a post-incident review is open; later reminders back off (x2)',
+  ),
+  on_incident: OnIncidentSchema.optional().describe(
+    'Grant access without a request to the responders PagerDuty assigns to an incident on these services, revoked when it resolves (needs the PagerDuty webhook)',
+  ),
 });
 
 export const WorkflowSchema = z
@@ -269,6 +291,15 @@ export const WorkflowSchema = z
         ctx.addIssue({ code: 'custom', path: ['stages', i, 'on_timeout'], message: 'on_timeout needs a timeout' });
       if (s.reminder !== undefined && s.timeout !== undefined && s.reminder >= s.timeout)
         ctx.addIssue({ code: 'custom', path: ['stages', i, 'reminder'], message: 'reminder must come before the timeout' });
+    });
+    const bg = w.break_glass;
+    (bg?.on_incident?.services ?? []).forEach((service, i) => {
+      if (!bg?.pagerduty_services.includes(service))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['break_glass', 'on_incident', 'services', i],
+          message: `${service} is not one of break_glass.pagerduty_services`,
+        });
     });
     if (w.reason.pattern !== undefined && !w.reason.required)
       ctx.addIssue({ code: 'custom', path: ['reason', 'pattern'], message: 'a pattern needs required: true' });
@@ -342,5 +373,6 @@ export type X509CertificateSpec = z.output<typeof X509CertificateSchema>;
 export type ResourceSpec = z.output<typeof ResourceSchema>;
 export type WorkflowSpec = z.output<typeof WorkflowSchema>;
 export type BreakGlassSpec = z.output<typeof BreakGlassSchema>;
+export type OnIncidentSpec = z.output<typeof OnIncidentSchema>;
 export type WorkflowFile = z.output<typeof WorkflowFileSchema>;
 export type AccessReviewSpec = z.output<typeof AccessReviewSchema>;

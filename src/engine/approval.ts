@@ -4,7 +4,7 @@ import { audit } from './decision-kit';
 import { grantWindow } from './policy-rules';
 import type { AccessRequest, Channel, Decision, DecisionContext, Effect } from './types';
 
-export type ApprovalRoute = 'workflow' | 'auto' | 'break_glass' | 'admin';
+export type ApprovalRoute = 'workflow' | 'auto' | 'break_glass' | 'incident' | 'admin';
 
 /** Timers a stage starts with: its timeout, and its first reminder. */
 export function stageTimers(workflow: Workflow, stage: number, startedAt: number): Effect[] {

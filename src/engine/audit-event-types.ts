@@ -19,6 +19,17 @@ export const AUDIT_EVENT_TYPES = {
   breakGlassUsed: 'breakglass.used',
   breakGlassReviewed: 'breakglass.reviewed',
   breakGlassReviewRefused: 'breakglass.review_refused',
+  /** A post-incident review was opened for the reviewers (with the grant), and each reminder while it stays open. */
+  breakGlassReviewOpened: 'breakglass.review_opened',
+  breakGlassReviewReminded: 'breakglass.review_reminded',
+  /** Access granted by a PagerDuty incident to one of its assignees, without a request (`break_glass.on_incident`). */
+  incidentGranted: 'breakglass.incident_granted',
+  /** An assignee who could not be granted (no key yet, not eligible, no Slack user): why, and what follows. */
+  incidentGrantRefused: 'breakglass.incident_refused',
+  /** The incident behind incident grants resolved: they were revoked, or shortened to the grace. */
+  incidentResolved: 'breakglass.incident_resolved',
+  /** A PagerDuty webhook event accepted (signature valid, not seen before). */
+  pagerdutyWebhook: 'pagerduty.webhook',
   certIssued: 'cert.issued',
   /** The worker found an approved record that its own policy does not allow, and signed nothing. */
   issuanceRefused: 'cert.refused',

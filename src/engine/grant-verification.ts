@@ -1,9 +1,10 @@
-import type { Policy } from '../config/policy';
+import type { Policy, Workflow } from '../config/policy';
 import { certificateSubject, describeSubject, sameSubject } from './certificate-subject';
 import { isInPeople, isNamedApprover } from './people';
 import { checkBreakGlass } from './policy-rules';
 import { isActiveGrant } from './request-states';
-import type { AccessRequest, Actor, CertificateSubject, Person } from './types';
+import { incidentGrantServices, isOpenIncident } from './events/incident-grant';
+import type { AccessRequest, Actor, CertificateSubject, IncidentFact, OnCallFact, Person } from './types';
 
 /** Clocks of bot and worker replicas differ a little; more than this is a forged or broken record. */
 const CLOCK_SKEW_MS = 5 * 60_000;
@@ -22,8 +23,13 @@ export interface GrantFacts {
   parent?: AccessRequest;
   /** The admin attestation checks out against the CA directory. */
   adminAttested: boolean;
-  /** From PagerDuty now; absent when the worker has no PagerDuty. */
-  oncall?: { services: string[]; activeIncidents: { id: string; service: string }[] };
+  /** From PagerDuty now; absent when the worker has no PagerDuty. `entries` carry the escalation levels. */
+  oncall?: { services: string[]; entries?: OnCallFact[]; activeIncidents: Array<{ id: string; service: string } & Partial<IncidentFact>> };
+  /**
+   * For a grant made by an incident: the incident re-read from PagerDuty now (with its assignees'
+   * emails); `null` when PagerDuty says it does not exist, absent when the worker has no PagerDuty.
+   */
+  incident?: IncidentFact | null;
 }
 
 export type GrantCheck = { ok: true; subject: CertificateSubject } | { ok: false; reason: string };
@@ -78,8 +84,14 @@ export function verifyGrant(request: AccessRequest, facts: GrantFacts): GrantChe
     const bg = workflow.break_glass;
     if (!bg) return no(`workflow ${workflow.name} has no break-glass`);
     if (!isInPeople(facts.requester, bg.requesters ?? workflow.requesters)) return no('the requester may not break glass for this workflow');
+    if (request.breakGlass.onIncident) return verifyIncidentGrant(request, facts, workflow) ?? subject;
     if (!facts.oncall) return no('break-glass needs PagerDuty, and the worker has no PagerDuty to confirm the on-call');
-    const check = checkBreakGlass(workflow, { oncallServices: facts.oncall.services, activeIncidents: facts.oncall.activeIncidents });
+    const check = checkBreakGlass(workflow, {
+      oncallServices: facts.oncall.services,
+      ...(facts.oncall.entries ? { oncallEntries: facts.oncall.entries } : {}),
+      activeIncidents: facts.oncall.activeIncidents,
+      actor: facts.requester,
+    });
     return check.ok ? subject : no(`PagerDuty does not confirm it: ${check.message}`);
   }
 
@@ -116,6 +128,29 @@ export function verifyGrant(request: AccessRequest, facts: GrantFacts): GrantChe
     if (approvers.size < stage.approvals) return no(`stage ${i + 1} ("${stage.name}") has ${approvers.size} of ${stage.approvals} approvals`);
   }
   return subject;
+}
+
+/**
+ * A grant made by an incident stands only on the incident as PagerDuty tells the worker now: it
+ * exists, is triggered or acknowledged, is on a service the workflow's `on_incident` names, and has
+ * the requester (by their Slack-confirmed email) among its assignees. Returns the refusal, if any.
+ */
+function verifyIncidentGrant(request: AccessRequest, facts: GrantFacts, workflow: Workflow): GrantCheck | undefined {
+  const no = (reason: string): GrantCheck => ({ ok: false, reason });
+  const claimed = request.breakGlass?.incidentId;
+  if (!workflow.break_glass?.on_incident) return no(`workflow ${workflow.name} grants no access for incidents`);
+  if (!claimed) return no('it claims an incident grant without an incident');
+  if (facts.incident === undefined) return no('an incident grant needs PagerDuty, and the worker has no PagerDuty to re-read the incident');
+  const incident = facts.incident;
+  if (incident === null || incident.id !== claimed) return no(`PagerDuty has no incident ${claimed}`);
+  if (!isOpenIncident(incident)) return no(`PagerDuty says incident ${claimed} is ${incident.status}`);
+  if (!incidentGrantServices(workflow).includes(incident.service) || request.breakGlass?.service !== incident.service)
+    return no(`incident ${claimed} is on service ${incident.service}, which workflow ${workflow.name} does not grant for`);
+  const email = facts.requester.emailVerified === true ? facts.requester.email?.toLowerCase() : undefined;
+  if (!email) return no('the requester has no confirmed Slack email to match a PagerDuty assignee');
+  const assignee = (incident.assignees ?? []).find((a) => a.email?.toLowerCase() === email);
+  if (!assignee) return no(`the requester is not assigned to incident ${claimed}`);
+  return undefined;
 }
 
 function directoryPerson(actor: Actor, id: string): Person {

@@ -1,7 +1,7 @@
 import { formatDuration } from '../config/duration';
 import type { Resource, Workflow } from '../config/policy';
 import { isInPeople } from './people';
-import type { AccessRequest, Actor, DecisionContext, RefusalCode } from './types';
+import type { AccessRequest, Actor, DecisionContext, IncidentFact, OnCallFact, RefusalCode } from './types';
 
 export const MAX_REASON_LENGTH = 1000;
 export const MAX_TICKET_LENGTH = 100;
@@ -58,29 +58,76 @@ export function matchAutoApproveRule(workflow: Workflow, actor: Actor, requested
   return i === -1 ? undefined : i;
 }
 
-/** Whether the actor may break glass now: on call for a listed service, with an incident if required. */
+/** The normal way to ask for a resource, offered whenever break-glass is refused. */
+export function normalPathHint(resource: string | undefined): string {
+  return resource ? ` Request it normally: \`/access ${resource} <duration> <reason>\`.` : '';
+}
+
+export interface BreakGlassBasis {
+  /** The incident it rests on (triggered or acknowledged), when there is one on a service the actor is on call for. */
+  incident?: { id?: string; service?: string; status?: IncidentFact['status']; number?: number };
+  /** The on-call entry it rests on, when PagerDuty gave one. */
+  oncall?: OnCallFact;
+}
+
+/**
+ * Whether the actor may break glass now: on call at a qualifying level (`oncall_levels`) for one of
+ * the workflow's services, with a triggered or acknowledged incident on it when the workflow
+ * requires one. PagerDuty not answering is a refusal with its reason, never a grant.
+ */
 export function checkBreakGlass(
   workflow: Workflow,
-  ctx: Pick<DecisionContext, 'oncallServices' | 'activeIncidents'>,
-): Check<{ incident?: { id?: string; service?: string } }> {
+  ctx: Pick<DecisionContext, 'oncallServices' | 'oncallEntries' | 'activeIncidents' | 'oncallUnavailable'> & { actor?: Actor },
+  resource?: string,
+): Check<BreakGlassBasis> {
+  const hint = normalPathHint(resource);
   const bg = workflow.break_glass;
-  if (!bg) return { ok: false, code: 'BREAK_GLASS_NOT_ALLOWED', message: `Workflow ${workflow.name} does not allow break-glass access.` };
-  const services = bg.pagerduty_services;
-  const oncall = (ctx.oncallServices ?? []).filter((s) => services.includes(s));
-  if (oncall.length === 0)
+  if (!bg) return { ok: false, code: 'BREAK_GLASS_NOT_ALLOWED', message: `Workflow ${workflow.name} does not allow break-glass access.${hint}` };
+  if (ctx.oncallUnavailable !== undefined)
     return {
       ok: false,
       code: 'BREAK_GLASS_NOT_ALLOWED',
-      message: `Break-glass needs you to be on call in PagerDuty for ${services.join(', ')}, and you are not.`,
+      message: `PagerDuty could not confirm that you are on call (${ctx.oncallUnavailable}), so no break-glass was granted.${hint}`,
     };
-  const incident = (ctx.activeIncidents ?? []).find((i) => oncall.includes(i.service));
+  const services = bg.pagerduty_services;
+  const levels = bg.oncall_levels;
+  // Entries (with levels) when the caller read them; a bare list of services otherwise.
+  const entries = ctx.oncallEntries?.filter((e) => services.includes(e.service) && levels.includes(e.level));
+  const oncall = entries ? [...new Set(entries.map((e) => e.service))] : (ctx.oncallServices ?? []).filter((s) => services.includes(s));
+  if (oncall.length === 0 && ctx.oncallEntries && ctx.actor && ctx.actor.emailVerified !== true)
+    return {
+      ok: false,
+      code: 'BREAK_GLASS_NOT_ALLOWED',
+      message: `PagerDuty users are matched by Slack email, and yours is ${ctx.actor.email ? 'not confirmed in Slack' : 'not known'}, so access-bot cannot tell that you are on call.${hint}`,
+    };
+  if (oncall.length === 0) {
+    const other = ctx.oncallEntries?.filter((e) => services.includes(e.service)) ?? [];
+    const levelText = ` at level ${levels.join(' or ')}`;
+    return {
+      ok: false,
+      code: 'BREAK_GLASS_NOT_ALLOWED',
+      message:
+        other.length > 0
+          ? `Break-glass needs you to be on call in PagerDuty for ${services.join(', ')}${levelText}; you are on call at level ${[...new Set(other.map((e) => e.level))].join(', ')}.${hint}`
+          : `Break-glass needs you to be on call in PagerDuty for ${services.join(', ')}${ctx.oncallEntries ? levelText : ''}, and you are not.${hint}`,
+    };
+  }
+  const incident = (ctx.activeIncidents ?? []).find((i) => oncall.includes(i.service) && (i.status === undefined || i.status !== 'resolved'));
   if (bg.require_active_incident && !incident)
     return {
       ok: false,
       code: 'BREAK_GLASS_NOT_ALLOWED',
-      message: `Break-glass needs an active PagerDuty incident on ${oncall.join(', ')}, and there is none.`,
+      message: `Break-glass needs a triggered or acknowledged PagerDuty incident on ${oncall.join(', ')}, and there is none.${hint}`,
     };
-  return { ok: true, incident: incident ? { id: incident.id, service: incident.service } : { service: oncall[0]! } };
+  const service = incident?.service ?? oncall[0]!;
+  const entry = entries?.find((e) => e.service === service);
+  return {
+    ok: true,
+    incident: incident
+      ? { id: incident.id, service: incident.service, ...(incident.status ? { status: incident.status } : {}), ...(incident.number !== undefined ? { number: incident.number } : {}) }
+      : { service },
+    ...(entry ? { oncall: entry } : {}),
+  };
 }
 
 /**

@@ -2,6 +2,8 @@ import { AUDIT_EVENT_TYPES as A } from './audit-event-types';
 import { lookup, refuse } from './decision-kit';
 import { expire, issued, issueFailed } from './events/certificate-lifecycle';
 import { parentClosed } from './events/parent-closed';
+import { reviewReminderDue } from './events/break-glass-review';
+import { incidentGrant, incidentResolved } from './events/incident-grant';
 import { breakGlassReview, cancel, revoke } from './events/requester-actions';
 import { review } from './events/review';
 import { submit } from './events/submit';
@@ -34,6 +36,7 @@ export function decide(request: AccessRequest | undefined, event: RequestEvent, 
     return refuse('NOT_ALLOWED', message, refusedAs, ctx, event.via, request?.id, { inactive: ctx.actor.inactive });
   }
   if (event.type === 'submit') return submit(event, ctx);
+  if (event.type === 'incident_grant') return incidentGrant(event, ctx);
   if (!request) throw new Error(`event ${event.type} needs a request`);
   const rules = lookup(request, ctx);
   switch (event.type) {
@@ -59,5 +62,9 @@ export function decide(request: AccessRequest | undefined, event: RequestEvent, 
       return breakGlassReview(request, event.via, event.notes, ctx, rules);
     case 'parent_closed':
       return parentClosed(request, event.parent, ctx);
+    case 'review_reminder_due':
+      return reviewReminderDue(request, event.n, ctx, rules);
+    case 'incident_resolved':
+      return incidentResolved(request, event.incident, ctx, rules);
   }
 }

@@ -58,11 +58,49 @@ export interface IssuedCertificate {
   keyId?: string;
 }
 
+/** A PagerDuty on-call entry, as read when a decision was made: what break-glass rested on. */
+export interface OnCallFact {
+  service: string;
+  escalationPolicy: string;
+  level: number;
+  /** The PagerDuty user id on call. */
+  pagerdutyUser: string;
+  schedule?: string;
+  start?: string;
+  end?: string;
+}
+
+export type IncidentStatus = 'triggered' | 'acknowledged' | 'resolved';
+
+/** A PagerDuty incident as read from the API (never from a webhook body). */
+export interface IncidentFact {
+  id: string;
+  service: string;
+  status: IncidentStatus;
+  number?: number;
+  title?: string;
+  urgency?: string;
+  createdAt?: number;
+  url?: string;
+  /** Assigned responders: PagerDuty user id and, when looked up, their PagerDuty email. */
+  assignees?: { id: string; email?: string }[];
+}
+
 export interface BreakGlass {
   incidentId?: string;
   service?: string;
+  /** The incident's status when glass was broken. */
+  incidentStatus?: IncidentStatus;
+  /** The on-call entry the requester held when glass was broken. */
+  oncall?: OnCallFact;
   reviewRequired: boolean;
   review?: { by: string; at: number; notes: string };
+  /**
+   * Granted by the incident itself (`break_glass.on_incident`), not asked for: the requester is an
+   * assignee of `incidentId`, PagerDuty user `assignee`. `resolvedAt` is set when the incident
+   * resolved and a grace period shortened the grant instead of revoking it.
+   */
+  onIncident?: { assignee: string; resolvedAt?: number };
 }
 
 /**
@@ -144,12 +182,16 @@ export interface DecisionContext {
   actor: Actor;
   /** Slack user ids of each stage's approvers, resolved (groups expanded, on-call looked up). */
   approversByStage?: string[][];
-  /** PagerDuty services the actor is on call for right now. */
+  /** PagerDuty services the actor is on call for right now (any level; `oncallEntries` says which). */
   oncallServices?: string[];
   /** Whether PagerDuty is connected at all (false: nobody can be confirmed on call, so break-glass cannot happen). */
   pagerDutyConnected?: boolean;
+  /** The actor's on-call entries now, for the services that matter: levels are checked against these when given. */
+  oncallEntries?: OnCallFact[];
   /** Active (triggered or acknowledged) incidents on the services that matter. */
-  activeIncidents?: { id: string; service: string }[];
+  activeIncidents?: Array<{ id: string; service: string } & Partial<IncidentFact>>;
+  /** PagerDuty could not be asked (why, in a few words): break-glass is refused, never granted on a guess. */
+  oncallUnavailable?: string;
   /** Whether the actor is an admin (resolved from the policy's `admins`). */
   actorIsAdmin?: boolean;
   /** Before expiry, when the requester is warned. */
@@ -191,12 +233,32 @@ export type RequestEvent =
   | { type: 'expire' }
   | { type: 'revoke'; via: Channel; comment?: string }
   | { type: 'break_glass_review'; via: Channel; notes: string }
+  /** The post-incident review of a break-glass grant is still open: remind its reviewers. */
+  | { type: 'review_reminder_due'; n: number }
+  /**
+   * A PagerDuty incident assigned `requester` (an assignee mapped to a Slack user with a confirmed
+   * email): a grant without a request, for a resource its workflow links to the incident's service.
+   * `incident` is as re-read from the API, never from the webhook body.
+   */
+  | {
+      type: 'incident_grant';
+      id: string;
+      resource: string;
+      requester: Person;
+      /** The assignee as the directory sees them now (groups, whether deactivated): eligibility is checked on this. */
+      requesterActor: Actor;
+      keyFingerprint?: string;
+      incident: IncidentFact;
+      assignee: string;
+    }
+  /** The incident behind an incident grant resolved (re-read from the API): the grant ends now, or after the grace. */
+  | { type: 'incident_resolved'; incident: IncidentFact }
   /** The grant this request extends was closed: a pending extension is cancelled, a live one revoked unless the grant simply ran out. */
   | { type: 'parent_closed'; parent: AccessRequest };
 
 export type RequestEventType = RequestEvent['type'];
 
-export type TimerKind = 'stage_timeout' | 'reminder' | 'pending_ttl' | 'expiry' | 'expiry_warning';
+export type TimerKind = 'stage_timeout' | 'reminder' | 'pending_ttl' | 'expiry' | 'expiry_warning' | 'review_reminder';
 
 export type RequesterNotice =
   | 'pending'
@@ -230,7 +292,11 @@ export type Effect =
   | { type: 'revoke_certificate' }
   /** Close this request's open extension (durable: a queued job, backstopped by the reconciler). */
   | { type: 'close_extensions' }
-  | { type: 'notify_break_glass' };
+  | { type: 'notify_break_glass' }
+  /** Tell the break-glass reviewers that a post-incident review is open, still open (n-th reminder), or closed. */
+  | { type: 'notify_break_glass_review'; phase: 'opened' | 'reminder' | 'closed'; n?: number }
+  /** Post a note on the PagerDuty incident a break-glass grant rests on: who, what, until when, the request id. */
+  | { type: 'post_incident_note'; event: 'granted' | 'ended' };
 
 export type RefusalCode =
   | 'UNKNOWN_RESOURCE'

@@ -1,8 +1,8 @@
 import { verifyAdminAttestation } from '../ca/admin-attestation';
 import type { CaMaterial } from '../ca/ca-directory';
 import type { Policy } from '../config/policy';
-import { verifyGrant, type GrantCheck } from '../engine/grant-verification';
-import type { AccessRequest, Actor } from '../engine/types';
+import { verifyGrant, type GrantCheck, type GrantFacts } from '../engine/grant-verification';
+import type { AccessRequest, Actor, IncidentFact } from '../engine/types';
 import type { Directory, OnCall } from '../requests/ports';
 
 export interface GrantVerifierDeps {
@@ -48,14 +48,20 @@ export class GrantVerifier {
       );
     }
 
-    let oncall: { services: string[]; activeIncidents: { id: string; service: string }[] } | undefined;
+    let oncall: GrantFacts['oncall'];
+    let incident: IncidentFact | null | undefined;
     const bg = workflow?.break_glass;
     if (request.breakGlass && bg && this.deps.oncall.enabled) {
-      const [services, activeIncidents] = await Promise.all([
-        this.deps.oncall.servicesOnCallFor(requester),
-        this.deps.oncall.activeIncidents(bg.pagerduty_services),
-      ]);
-      oncall = { services, activeIncidents };
+      if (request.breakGlass.onIncident) {
+        // Granted by an incident: the incident as PagerDuty tells it now, not as the record says.
+        incident = request.breakGlass.incidentId ? ((await this.deps.oncall.incident(request.breakGlass.incidentId)) ?? null) : null;
+      } else {
+        const [entries, activeIncidents] = await Promise.all([
+          this.deps.oncall.oncallFor(requester, bg.pagerduty_services),
+          this.deps.oncall.activeIncidents(bg.pagerduty_services),
+        ]);
+        oncall = { services: [...new Set(entries.map((e) => e.service))], entries, activeIncidents };
+      }
     }
 
     const parent = request.extension ? await this.deps.request(request.extension.of) : undefined;
@@ -68,6 +74,7 @@ export class GrantVerifier {
       ...(parent ? { parent } : {}),
       adminAttested: request.adminIssued ? verifyAdminAttestation(request, this.deps.ca()) : false,
       ...(oncall ? { oncall } : {}),
+      ...(incident !== undefined ? { incident } : {}),
     });
   }
 }

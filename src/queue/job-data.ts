@@ -10,7 +10,7 @@ export const RevokeJobData = z.object({ requestId: z.string().min(1).max(64) });
 export const CloseExtensionsJobData = z.object({ requestId: z.string().min(1).max(64) });
 export const TimerJobData = z.object({
   requestId: z.string().min(1).max(64),
-  timer: z.enum(['stage_timeout', 'reminder', 'pending_ttl', 'expiry', 'expiry_warning']),
+  timer: z.enum(['stage_timeout', 'reminder', 'pending_ttl', 'expiry', 'expiry_warning', 'review_reminder']),
   stage: z.number().int().min(0).max(20).optional(),
   n: z.number().int().min(0).max(100).optional(),
 });

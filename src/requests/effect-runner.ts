@@ -2,7 +2,8 @@ import { AUDIT_EVENT_TYPES } from '../engine/audit-event-types';
 import type { RedisAuditLog } from '../audit/redis-audit-log';
 import type { AccessRequest, Effect } from '../engine/types';
 import type { Logger } from '../log/logger';
-import type { Notifier, Scheduler } from './ports';
+import { incidentNoteText } from './incident-note-text';
+import type { Notifier, OnCall, Scheduler } from './ports';
 
 /**
  * Carries out the effects of a committed transition. Durable work (queue, timers, revocation) runs
@@ -16,7 +17,16 @@ export class EffectRunner {
     private readonly audit: RedisAuditLog,
     private readonly logger: Logger,
     private readonly clock: () => number = Date.now,
+    /** PagerDuty, for notes on the incident a break-glass grant rests on. */
+    private readonly oncall?: OnCall,
   ) {}
+
+  /** Who took what, until when, and the request id, on the incident itself: responders see it where they work. */
+  private async postIncidentNote(request: AccessRequest, event: 'granted' | 'ended'): Promise<void> {
+    const incidentId = request.breakGlass?.incidentId;
+    if (!incidentId || !this.oncall?.enabled) return;
+    await this.oncall.postNote(incidentId, incidentNoteText(request, event, this.clock()));
+  }
 
   async run(request: AccessRequest, effects: Effect[]): Promise<void> {
     const isDurable = (e: Effect) =>
@@ -69,6 +79,10 @@ export class EffectRunner {
         return this.notifier.requester(request, effect.notice);
       case 'notify_break_glass':
         return this.notifier.breakGlass(request);
+      case 'notify_break_glass_review':
+        return this.notifier.breakGlassReview(request, effect.phase, effect.n);
+      case 'post_incident_note':
+        return this.postIncidentNote(request, effect.event);
       case 'audit':
         return Promise.resolve();
     }

@@ -1,19 +1,26 @@
-import type { AccessRequest, Actor, RequesterNotice } from '../engine/types';
+import type { AccessRequest, Actor, IncidentFact, OnCallFact, RequesterNotice } from '../engine/types';
 import type { Logger } from '../log/logger';
-import type { Notifier, OnCall } from './ports';
+import type { Notifier, OnCall, OnCallContext } from './ports';
 
 /** PagerDuty off: nobody is on call, no incidents; break-glass is refused with that reason. */
 export class NoOnCall implements OnCall {
-  readonly enabled = false;
-  async servicesOnCallFor(_actor: Actor): Promise<string[]> {
+  readonly enabled: boolean = false;
+  async oncallFor(_actor: Actor, _services: string[]): Promise<OnCallFact[]> {
     return [];
   }
-  async activeIncidents(_services: string[]): Promise<{ id: string; service: string }[]> {
+  async activeIncidents(_services: string[]): Promise<IncidentFact[]> {
     return [];
   }
   async oncallEmails(_policy: string, _levels: number[]): Promise<string[]> {
     return [];
   }
+  async incident(_id: string): Promise<IncidentFact | undefined> {
+    return undefined;
+  }
+  async context(service: string): Promise<OnCallContext> {
+    return { service, oncall: [], incidents: [] };
+  }
+  async postNote(_incidentId: string, _content: string): Promise<void> {}
 }
 
 /** Slack off: notifications go to the log so an operator still sees what would have been sent. */
@@ -30,5 +37,11 @@ export class LogNotifier implements Notifier {
   }
   async breakGlass(request: AccessRequest): Promise<void> {
     this.logger.warn({ requestId: request.id, requester: request.requester.id }, 'break-glass used (Slack is off)');
+  }
+  async breakGlassReview(request: AccessRequest, phase: string, n?: number): Promise<void> {
+    this.logger.warn({ requestId: request.id, phase, n }, 'post-incident review (Slack is off)');
+  }
+  async direct(userId: string, text: string): Promise<void> {
+    this.logger.info({ userId, text }, 'would send a direct message (Slack is off)');
   }
 }

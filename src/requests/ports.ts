@@ -1,5 +1,5 @@
 import type { Approvers } from '../config/workflow-schema';
-import type { AccessRequest, Actor, AuditInput, RequesterNotice, TimerKind } from '../engine/types';
+import type { AccessRequest, Actor, AuditInput, IncidentFact, OnCallFact, RequesterNotice, TimerKind } from '../engine/types';
 
 /** Who people are: Slack in production, flags on the CLI. */
 export interface Directory {
@@ -11,15 +11,38 @@ export interface Directory {
   groupHandles?(): Promise<ReadonlyMap<string, string>>;
 }
 
-/** PagerDuty, as far as access decisions need it. */
+/** Who is on call for a service now, and what is burning on it: the on-call context of approval messages. */
+export interface OnCallContext {
+  service: string;
+  serviceName?: string;
+  /** Levels 1 and 2 of the service's escalation policy: who is on call, with their PagerDuty email. */
+  oncall: { level: number; name?: string; email?: string }[];
+  /** Triggered and acknowledged incidents, newest first. */
+  incidents: IncidentFact[];
+}
+
+/**
+ * PagerDuty, as far as access decisions need it. Every method reads PagerDuty now (the on-call
+ * context excepted, cached briefly) and throws when PagerDuty cannot be asked: callers decide what
+ * a failure means, and it never means yes.
+ */
 export interface OnCall {
   readonly enabled: boolean;
-  /** Services whose current on-call (any escalation level) includes this person. */
-  servicesOnCallFor(actor: Actor): Promise<string[]>;
+  /**
+   * The person's on-call entries now for these services (their escalation policies, any level),
+   * found through their PagerDuty user by the person's email, only when the directory confirmed it.
+   */
+  oncallFor(actor: Actor, services: string[]): Promise<OnCallFact[]>;
   /** Triggered or acknowledged incidents on these services. */
-  activeIncidents(services: string[]): Promise<{ id: string; service: string }[]>;
+  activeIncidents(services: string[]): Promise<IncidentFact[]>;
   /** Emails of whoever is on call at these levels of an escalation policy now. */
   oncallEmails(escalationPolicy: string, levels: number[]): Promise<string[]>;
+  /** One incident re-read from the API, with its assignees' PagerDuty emails; undefined when it does not exist. */
+  incident(id: string): Promise<IncidentFact | undefined>;
+  /** Levels 1 and 2 of a service's on-call and its open incidents (cached briefly). */
+  context(service: string): Promise<OnCallContext>;
+  /** Adds a note to an incident (the `From:` is PAGERDUTY_FROM_EMAIL). */
+  postNote(incidentId: string, content: string): Promise<void>;
 }
 
 /** Messages to people: Slack (and Jira as an approval channel). Failures are logged and audited, never fatal. */
@@ -28,6 +51,10 @@ export interface Notifier {
   updateApprovalMessages(request: AccessRequest): Promise<void>;
   requester(request: AccessRequest, notice: RequesterNotice): Promise<void>;
   breakGlass(request: AccessRequest): Promise<void>;
+  /** The post-incident review of a break-glass grant: opened (reviewers asked to close it), reminded, closed. */
+  breakGlassReview(request: AccessRequest, phase: 'opened' | 'reminder' | 'closed', n?: number): Promise<void>;
+  /** A plain direct message to a person (e.g. an incident assignee told to register a key). */
+  direct(userId: string, text: string): Promise<void>;
 }
 
 /** Durable work for later: BullMQ in production. */

@@ -10,6 +10,7 @@ import {
   type Channel,
   type DecisionContext,
   type Effect,
+  type IncidentFact,
   type IssuedCertificate,
   type Person,
   type RefusalCode,
@@ -84,6 +85,9 @@ const MAX_ATTEMPTS = 20;
  * already holds Redis access, which is stronger than any admin right. Slack ids never look like this.
  */
 export const CLI_ACTOR_PREFIX = 'cli:';
+
+/** The actor of grants PagerDuty's incidents make (the audit says who was granted, and why). */
+export const PAGERDUTY_ACTOR_ID = 'pagerduty';
 
 /**
  * The one way requests change. Builds the decision context (who the actor is, who approves, who is
@@ -207,7 +211,7 @@ export class RequestService {
   private async appendRefusal(actorId: string, events: AuditInput[]): Promise<void> {
     const limiter = this.deps.rateLimiter;
     const now = this.clock();
-    if (!limiter || actorId === 'system' || actorId.startsWith(CLI_ACTOR_PREFIX)) {
+    if (!limiter || actorId === 'system' || actorId === PAGERDUTY_ACTOR_ID || actorId.startsWith(CLI_ACTOR_PREFIX)) {
       await this.deps.audit.append(events, now);
       return;
     }
@@ -261,6 +265,48 @@ export class RequestService {
     return this.act(requestId, actorId, { type: 'revoke', via, ...(comment !== undefined ? { comment } : {}) }, A.revokeRefused);
   }
 
+  /**
+   * Grants `resource` to the assignee of a PagerDuty incident (`break_glass.on_incident`), with no
+   * request. `incident` must have been re-read from the API just now; `slackUserId` is the Slack
+   * user its assignee maps to by a confirmed email. Refusals (no key, not eligible, already open)
+   * are audited and change nothing.
+   */
+  async grantForIncident(input: { resource: string; slackUserId: string; assignee: string; incident: IncidentFact }): Promise<ServiceResult> {
+    const policy = this.policy;
+    const resource = policy.resources.get(input.resource);
+    const person = await this.deps.directory.actor(input.slackUserId);
+    const requester: Person = {
+      id: person.id,
+      ...(person.email ? { email: person.email } : {}),
+      ...(person.emailVerified ? { emailVerified: true } : {}),
+      ...(person.name ? { name: person.name } : {}),
+    };
+    const keyFingerprint = resource ? (await this.deps.keys.latest(person.id, resource.ssh ? 'ssh' : 'x509'))?.fingerprint : undefined;
+    const event: RequestEvent = {
+      type: 'incident_grant',
+      id: this.newId(),
+      resource: input.resource,
+      requester,
+      requesterActor: person,
+      assignee: input.assignee,
+      incident: input.incident,
+      ...(keyFingerprint ? { keyFingerprint } : {}),
+    };
+    const actor: Actor = { id: PAGERDUTY_ACTOR_ID, groups: [] };
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const ctx = await this.context(undefined, event, actor);
+      const result = await this.decideAndCommit(undefined, event, ctx);
+      if (result !== 'conflict') return result;
+      event.id = this.newId();
+    }
+    throw new TransitionConflictError(event.id);
+  }
+
+  /** The incident behind an incident grant resolved (re-read from the API): the grant ends now, or after the workflow's grace. */
+  endIncidentGrant(requestId: string, incident: IncidentFact): Promise<ServiceResult> {
+    return this.act(requestId, 'system', { type: 'incident_resolved', incident });
+  }
+
   reviewBreakGlass(requestId: string, actorId: string, via: Channel, notes: string) {
     return this.act(requestId, actorId, { type: 'break_glass_review', via, notes }, A.breakGlassReviewRefused);
   }
@@ -276,6 +322,7 @@ export class RequestService {
             ? { type: 'pending_ttl' }
             : { type: 'expire' };
     if (timer === 'expiry_warning') return this.expiryWarning(requestId);
+    if (timer === 'review_reminder') return this.act(requestId, 'system', { type: 'review_reminder_due', n: n ?? 0 });
     return this.act(requestId, 'system', event);
   }
 
@@ -367,7 +414,7 @@ export class RequestService {
       ...(actor.id.startsWith(CLI_ACTOR_PREFIX) ? { actorIsAdmin: true } : {}),
       ...(this.deps.expiryWarningMs !== undefined ? { expiryWarningMs: this.deps.expiryWarningMs } : {}),
     };
-    const resourceName = current?.resource ?? (event.type === 'submit' ? event.resource : undefined);
+    const resourceName = current?.resource ?? (event.type === 'submit' || event.type === 'incident_grant' ? event.resource : undefined);
     const resource = resourceName !== undefined ? policy.resources.get(resourceName) : undefined;
     const workflow = policy.workflows.get(current?.workflow ?? resource?.workflow ?? '');
     if (!workflow) return ctx;
@@ -403,16 +450,32 @@ export class RequestService {
 
     if (event.type === 'submit' && event.breakGlass) ctx.pagerDutyConnected = this.deps.oncall.enabled;
     if (event.type === 'submit' && event.breakGlass && workflow.break_glass && this.deps.oncall.enabled) {
+      // Read now, never cached: break-glass rests on what PagerDuty says at this moment. A failure
+      // refuses (the engine says why), it never grants.
       const services = workflow.break_glass.pagerduty_services;
-      const [oncallServices, activeIncidents] = await Promise.all([
-        this.deps.oncall.servicesOnCallFor(actor),
-        this.deps.oncall.activeIncidents(services),
-      ]);
-      ctx.oncallServices = oncallServices;
-      ctx.activeIncidents = activeIncidents;
+      try {
+        const [entries, activeIncidents] = await Promise.all([this.deps.oncall.oncallFor(actor, services), this.deps.oncall.activeIncidents(services)]);
+        ctx.oncallEntries = entries;
+        ctx.oncallServices = [...new Set(entries.map((e) => e.service))];
+        ctx.activeIncidents = activeIncidents;
+      } catch (err) {
+        ctx.oncallUnavailable = failureReason(err);
+        this.deps.logger.warn({ err, requester: actor.id, resource: event.resource }, 'PagerDuty could not be asked for break-glass; refusing it');
+      }
+    }
+    if (event.type === 'incident_grant') {
+      const open = await this.deps.store.openRequestFor(event.requester.id, event.resource, true);
+      if (open) ctx.openForResource = open;
     }
     return ctx;
   }
+}
+
+/** The few words a person is told when an outside service failed: the error's `reason` when it has one. */
+function failureReason(err: unknown): string {
+  const reason = (err as { reason?: unknown } | undefined)?.reason;
+  if (typeof reason === 'string' && reason !== '') return reason;
+  return err instanceof Error ? err.message.slice(0, 200) : 'an unexpected error';
 }
 
 function auditsOf(effects: Effect[]): AuditInput[] {

@@ -6,7 +6,6 @@ import { AUDIT_EVENT_TYPES } from '../engine/audit-event-types';
 import { RateLimitedAudit } from '../audit/rate-limited-audit';
 import type { HttpServer } from '../http/http-server';
 import type { Logger } from '../log/logger';
-import type { OnCall } from '../requests/ports';
 import { accessReviewService } from '../access-review/access-review-factory';
 import { AccessReviewActions } from './actions/access-review-actions';
 import { ClickerReply } from './actions/clicker-reply';
@@ -17,6 +16,7 @@ import { AccessCommandHandler } from './commands/access-command';
 import { SlackApiError } from './errors/slack-api-error';
 import { SlackAuthError } from './errors/slack-auth-error';
 import { SlackTransportConfigError } from './errors/slack-transport-config-error';
+import { BreakGlassReviewModal } from './modals/break-glass-review-modal';
 import { DenyReasonModal } from './modals/deny-reason-modal';
 import { RequestModal } from './modals/request-modal';
 import { SlackDirectory } from './slack-directory';
@@ -48,17 +48,6 @@ export interface SlackIntegration {
   readonly outbound: SlackOutbound;
 }
 
-function forwardingOnCall(ctx: AppContext): OnCall {
-  return {
-    get enabled() {
-      return ctx.oncall.enabled;
-    },
-    servicesOnCallFor: (actor) => ctx.oncall.servicesOnCallFor(actor),
-    activeIncidents: (services) => ctx.oncall.activeIncidents(services),
-    oncallEmails: (policy, levels) => ctx.oncall.oncallEmails(policy, levels),
-  };
-}
-
 /**
  * Sets `ctx.directory` (users.info, user groups) and `ctx.notifier` (approval messages, DMs) to
  * their Slack implementations on a plain WebClient, which is all the worker needs for reminders,
@@ -66,7 +55,7 @@ function forwardingOnCall(ctx: AppContext): OnCall {
  */
 export function createSlackOutbound(ctx: AppContext, settings: SlackSettings): SlackOutbound {
   const client = createSlackWebClient({ botToken: settings.botToken, logger: ctx.logger, ...(settings.apiUrl ? { apiUrl: settings.apiUrl } : {}) });
-  ctx.directory = new SlackDirectory({ client, oncall: forwardingOnCall(ctx), logger: ctx.logger });
+  ctx.directory = new SlackDirectory({ client, oncall: ctx.oncallPort, logger: ctx.logger });
   ctx.notifier = SlackNotifier.forContext(ctx, client);
   ctx.reviewPoster = new SlackReviewPoster(client, ctx.directory, () => ctx.policy);
   return {
@@ -95,6 +84,7 @@ export function registerSlackHandlers(ctx: AppContext, app: App, logger: Logger)
   new DecisionActions(ctx, home, reply, denyModal, logger).register(app);
   new GrantActions(ctx, home, reply, requestModal, logger).register(app);
   new AccessReviewActions(accessReviewService(ctx), reply, logger).register(app);
+  new BreakGlassReviewModal(ctx, home, logger).register(app);
   home.register(app);
 }
 

@@ -5,7 +5,7 @@ import type { RedisAuditLog } from '../audit/redis-audit-log';
 import type { Policy, Resource, Workflow } from '../config/policy';
 import type { AccessRequest, RequesterNotice } from '../engine/types';
 import type { Logger } from '../log/logger';
-import type { Directory, Notifier } from '../requests/ports';
+import type { Directory, Notifier, OnCall } from '../requests/ports';
 import {
   approvalMessage,
   escalationReply,
@@ -15,6 +15,8 @@ import {
   type KnownBlock,
 } from './blocks/approval-message';
 import { breakGlassMessage } from './blocks/break-glass-message';
+import { breakGlassReviewClosedText, breakGlassReviewMessage } from './blocks/break-glass-review-message';
+import { oncallContextText, oncallUnknownText } from './blocks/oncall-context';
 import { requesterMessage } from './blocks/requester-messages';
 import { SlackApiError } from './errors/slack-api-error';
 import { SlackNotInChannelError } from './errors/slack-not-in-channel-error';
@@ -37,8 +39,14 @@ export interface SlackNotifierOptions {
   audit: Pick<RedisAuditLog, 'append'>;
   /** The stored request: when a newer version raced an update, the copies are rendered from it. */
   requests: { get(id: string): Promise<AccessRequest | undefined> };
-  /** Resolves the break-glass `notify.users` (ids or emails). */
+  /** Resolves the break-glass `notify.users` (ids or emails) and reviewers. */
   directory: Directory;
+  /** PagerDuty: the on-call context of approval messages and the pending DM (absent or off: "not available"). */
+  oncall?: OnCall;
+  /** The Slack user with a (confirmed) email, for on-call mentions. */
+  userIdByEmail?: (email: string) => Promise<string | undefined>;
+  /** How long the on-call context may take before the message goes out with "on-call unknown". Default 2.5 s. */
+  oncallContextTimeoutMs?: number;
   logger: Logger;
   clock?: () => number;
   /** How often servers fetch the KRL (KRL_REFRESH_INTERVAL), and where (PUBLIC_URL): said in the revoke DM. */
@@ -82,6 +90,11 @@ export class SlackNotifier implements Notifier {
       audit: ctx.audit,
       requests: ctx.store,
       directory: { actor: (id) => ctx.directory.actor(id), resolveApprovers: (a) => ctx.directory.resolveApprovers(a) },
+      oncall: ctx.oncallPort,
+      userIdByEmail: async (email) => {
+        const directory = ctx.directory as Directory & { userIdByEmail?: (email: string) => Promise<string | undefined> };
+        return directory.userIdByEmail ? directory.userIdByEmail(email) : undefined;
+      },
       logger: ctx.logger,
       krlRefreshMs: ctx.env.KRL_REFRESH_INTERVAL,
       ...(ctx.env.PUBLIC_URL ? { publicUrl: ctx.env.PUBLIC_URL } : {}),
@@ -100,7 +113,7 @@ export class SlackNotifier implements Notifier {
 
     const failures: unknown[] = [];
     const refs = await this.refs.list(request.id);
-    const oncallContext = await this.refs.oncallContext(request.id);
+    const oncallContext = await this.oncallContext(request, resource);
     const channelCopies = refs.filter((r) => r.kind === 'channel');
     const acted = new Set(request.reviews.filter((r) => r.stage === stage).map((r) => r.by));
     const targets = request.approvers.filter((id) => id !== request.requester.id || workflow.self_approval);
@@ -190,6 +203,7 @@ export class SlackNotifier implements Notifier {
       return;
     }
     const { resource, workflow } = this.lookup(request);
+    const oncallContext = notice === 'pending' ? await this.oncallContext(request, resource) : undefined;
     const message = requesterMessage({
       request,
       notice,
@@ -198,6 +212,7 @@ export class SlackNotifier implements Notifier {
       ...(this.options.publicUrl !== undefined ? { publicUrl: this.options.publicUrl } : {}),
       ...(resource ? { resource } : {}),
       ...(workflow ? { workflow } : {}),
+      ...(oncallContext ? { oncallContext } : {}),
     });
     const at = await this.dm(request.requester.id, message);
     if (notice === 'issued' && request.certificate) {
@@ -237,7 +252,85 @@ export class SlackNotifier implements Notifier {
     this.throwFirst(failures, request.id);
   }
 
+  async breakGlassReview(request: AccessRequest, phase: 'opened' | 'reminder' | 'closed', n?: number): Promise<void> {
+    const { resource, workflow } = this.lookup(request);
+    const bg = workflow?.break_glass;
+    const failures: unknown[] = [];
+    const jobs: Promise<void>[] = [];
+    if (phase === 'closed') {
+      const text = breakGlassReviewClosedText(request);
+      const channel = bg?.notify?.slack_channel;
+      if (channel) jobs.push(this.attempt(failures, async () => void (await this.post(channel, { text }, `review closed for ${request.id}`))));
+      if (SLACK_USER_ID.test(request.requester.id)) jobs.push(this.attempt(failures, async () => void (await this.dm(request.requester.id, { text }))));
+    } else {
+      const reviewers = await this.reviewersOf(request);
+      if (reviewers.length === 0) this.logger.warn({ requestId: request.id }, 'post-incident review open, but no reviewer could be resolved');
+      const message = breakGlassReviewMessage(request, resource, phase === 'reminder' ? n : undefined);
+      for (const userId of reviewers) jobs.push(this.attempt(failures, async () => void (await this.dm(userId, message))));
+    }
+    await Promise.all(jobs);
+    this.throwFirst(failures, request.id);
+  }
+
+  async direct(userId: string, text: string): Promise<void> {
+    await this.dm(userId, { text });
+  }
+
   // ---- internals ---------------------------------------------------------------------------------
+
+  /** Who closes a break-glass review: the workflow's reviewers, else the admins; never the requester. */
+  private async reviewersOf(request: AccessRequest): Promise<string[]> {
+    const policy = this.options.policy();
+    const configured = policy.workflows.get(request.workflow)?.break_glass?.reviewers;
+    const approvers = configured ?? {
+      ...(policy.admins.users?.length ? { users: policy.admins.users } : {}),
+      ...(policy.admins.slack_groups?.length ? { slack_groups: policy.admins.slack_groups } : {}),
+    };
+    if (!approvers.users?.length && !approvers.slack_groups?.length && !approvers.pagerduty_oncall) return [];
+    const ids = await this.options.directory.resolveApprovers(approvers);
+    return ids.filter((id) => id !== request.requester.id && SLACK_USER_ID.test(id));
+  }
+
+  /**
+   * The on-call context for a request's messages: computed once (levels 1 and 2 and open incidents of
+   * the resource's PagerDuty service) and kept with the message refs, so every copy shows what the
+   * approvers first saw. PagerDuty slow or down gives "on-call unknown", never a held-up message.
+   */
+  private async oncallContext(request: AccessRequest, resource: Resource | undefined): Promise<string | undefined> {
+    const stored = await this.refs.oncallContext(request.id);
+    if (stored !== undefined) return stored;
+    const service = resource?.pagerduty_service;
+    const oncall = this.options.oncall;
+    if (!service || !oncall?.enabled) return undefined;
+    const timeoutMs = this.options.oncallContextTimeoutMs ?? 2_500;
+    let timer: NodeJS.Timeout | undefined;
+    let text: string;
+    try {
+      const context = await Promise.race([
+        oncall.context(service),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(Object.assign(new Error('timeout'), { reason: `no answer within ${timeoutMs} ms` })), timeoutMs);
+        }),
+      ]);
+      const emails = [...new Set(context.oncall.flatMap((o) => (o.email ? [o.email.toLowerCase()] : [])))];
+      const ids = new Map<string, string>();
+      await Promise.all(
+        emails.map(async (email) => {
+          const id = await this.options.userIdByEmail?.(email).catch(() => undefined);
+          if (id) ids.set(email, id);
+        }),
+      );
+      text = oncallContextText(context, (email) => ids.get(email.toLowerCase()), this.clock());
+    } catch (err) {
+      const reason = (err as { reason?: unknown }).reason;
+      this.logger.warn({ err, requestId: request.id, service }, 'on-call context unavailable');
+      text = oncallUnknownText(typeof reason === 'string' ? reason : 'error');
+    } finally {
+      clearTimeout(timer);
+    }
+    await this.refs.setOncallContext(request.id, text);
+    return text;
+  }
 
   private lookup(request: AccessRequest): { resource: Resource | undefined; workflow: Workflow | undefined } {
     const policy = this.options.policy();

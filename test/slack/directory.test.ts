@@ -1,6 +1,7 @@
 import { isInPeople, isNamedApprover } from '../../src/engine/people';
 import type { Approvers } from '../../src/config/workflow-schema';
 import { createLogger, type Logger } from '../../src/log/logger';
+import { NoOnCall } from '../../src/requests/null-adapters';
 import type { OnCall } from '../../src/requests/ports';
 import { SlackApiError } from '../../src/slack/errors/slack-api-error';
 import { SlackDirectory } from '../../src/slack/slack-directory';
@@ -26,17 +27,13 @@ function capturingLogger(): { logger: Logger; warnings: () => Array<Record<strin
   return { logger, warnings: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
-class ListedOnCall implements OnCall {
-  enabled = true;
+class ListedOnCall extends NoOnCall implements OnCall {
+  override enabled = true;
   calls = 0;
-  constructor(readonly emails: string[]) {}
-  async servicesOnCallFor(): Promise<string[]> {
-    return [];
+  constructor(readonly emails: string[]) {
+    super();
   }
-  async activeIncidents(): Promise<{ id: string; service: string }[]> {
-    return [];
-  }
-  async oncallEmails(): Promise<string[]> {
+  override async oncallEmails(): Promise<string[]> {
     this.calls += 1;
     return this.emails;
   }

@@ -65,9 +65,13 @@ const WORKFLOWS = {
 
 const ONCALL: OnCall = {
   enabled: true,
-  servicesOnCallFor: async (actor) => (actor.id === 'U0SEC1' ? ['PSVC001'] : []),
-  activeIncidents: async () => [{ id: 'PINC123', service: 'PSVC001' }],
+  oncallFor: async (actor) =>
+    actor.id === 'U0SEC1' ? [{ service: 'PSVC001', escalationPolicy: 'PPOL001', level: 1, pagerdutyUser: 'PUSEC1' }] : [],
+  activeIncidents: async () => [{ id: 'PINC123', service: 'PSVC001', status: 'triggered' }],
   oncallEmails: async () => [],
+  incident: async () => undefined,
+  context: async (service) => ({ service, oncall: [], incidents: [] }),
+  postNote: async () => undefined,
 };
 
 // ---- reading what the fake recorded ------------------------------------------------------------

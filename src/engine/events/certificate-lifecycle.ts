@@ -38,13 +38,18 @@ export function issueFailed(request: AccessRequest, error: string, ctx: Decision
 /** The grant ran its course. An extension that follows on from it starts now; a pending one can no longer be approved. */
 export function expire(request: AccessRequest, ctx: DecisionContext): Decision {
   if (request.state !== 'issued' && request.state !== 'approved') return { kind: 'noop', reason: `request is ${request.state}` };
-  const end = request.certificate?.validBefore ?? request.expiresAt;
+  // A grant shortened after issuance (an incident grant's grace) ends before its certificate does:
+  // the certificate is then revoked, or it would outlive the grant.
+  const shortened = request.breakGlass?.onIncident?.resolvedAt !== undefined;
+  const end = shortened ? request.expiresAt : (request.certificate?.validBefore ?? request.expiresAt);
   if (end === undefined || ctx.now + TIMER_TOLERANCE_MS < end) return { kind: 'noop', reason: 'not expired yet' };
+  const early = shortened && request.certificate !== undefined && request.certificate.validBefore > end;
   return {
     kind: 'transition',
     request: { ...request, state: 'expired', closedAt: ctx.now, closedBy: 'system', updatedAt: ctx.now },
     effects: [
-      audit(A.requestExpired, ctx.actor, 'system', request.id, { serial: request.certificate?.serial, expiresAt: end }),
+      ...(early ? [{ type: 'revoke_certificate' } as const] : []),
+      audit(A.requestExpired, ctx.actor, 'system', request.id, { serial: request.certificate?.serial, expiresAt: end, ...(early ? { certificateRevoked: true } : {}) }),
       { type: 'close_extensions' },
       { type: 'update_approval_messages' },
       { type: 'notify_requester', notice: 'expired' },

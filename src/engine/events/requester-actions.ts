@@ -87,6 +87,9 @@ export function breakGlassReview(request: AccessRequest, via: Channel, notes: st
   return {
     kind: 'transition',
     request: { ...request, breakGlass: { ...bg, review: { by: ctx.actor.id, at: ctx.now, notes: text } }, updatedAt: ctx.now },
-    effects: [audit(A.breakGlassReviewed, ctx.actor, via, request.id, { notes: text, incident: bg.incidentId })],
+    effects: [
+      audit(A.breakGlassReviewed, ctx.actor, via, request.id, { notes: text, incident: bg.incidentId, onIncident: bg.onIncident !== undefined }),
+      { type: 'notify_break_glass_review', phase: 'closed' },
+    ],
   };
 }

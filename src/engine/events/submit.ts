@@ -4,7 +4,8 @@ import { AUDIT_EVENT_TYPES as A } from '../audit-event-types';
 import { certificateSubject } from '../certificate-subject';
 import { audit, describeState, isAdmin, refuse } from '../decision-kit';
 import { isInPeople } from '../people';
-import { checkBreakGlass, checkReason, checkTicket, matchAutoApproveRule, resolveDuration } from '../policy-rules';
+import { checkBreakGlass, checkReason, checkTicket, matchAutoApproveRule, resolveDuration, type BreakGlassBasis } from '../policy-rules';
+import { breakGlassEffects } from './break-glass-review';
 import type { AccessRequest, Decision, DecisionContext, RefusalCode, RequestEvent } from '../types';
 
 type Submit = Extract<RequestEvent, { type: 'submit' }>;
@@ -83,11 +84,16 @@ export function submit(ev: Submit, ctx: DecisionContext): Decision {
   const subject = certificateSubject(resource, ev.requester, ctx.policy);
   if (!subject.ok) return refused(subject.code, subject.message);
 
-  let breakGlassIncident: { id?: string; service?: string } | undefined;
+  let basis: BreakGlassBasis | undefined;
   if (ev.breakGlass) {
-    const check = checkBreakGlass(workflow, ctx);
-    if (!check.ok) return refused('BREAK_GLASS_NOT_ALLOWED', check.message);
-    breakGlassIncident = check.incident;
+    const check = checkBreakGlass(workflow, ctx, resource.name);
+    if (!check.ok)
+      return refused('BREAK_GLASS_NOT_ALLOWED', check.message, {
+        ...(ctx.oncallUnavailable !== undefined ? { pagerduty: ctx.oncallUnavailable } : {}),
+        ...(ctx.oncallEntries ? { oncall: ctx.oncallEntries } : {}),
+        ...(ctx.activeIncidents ? { incidents: ctx.activeIncidents.map((i) => ({ id: i.id, service: i.service, status: i.status })) } : {}),
+      });
+    basis = check;
   }
 
   const now = ctx.now;
@@ -139,21 +145,29 @@ export function submit(ev: Submit, ctx: DecisionContext): Decision {
 
   if (ev.breakGlass && workflow.break_glass) {
     const bg = workflow.break_glass;
+    const incident = basis?.incident;
     const flagged: AccessRequest = {
       ...request,
       breakGlass: {
         reviewRequired: bg.review_required,
-        ...(breakGlassIncident?.id ? { incidentId: breakGlassIncident.id } : {}),
-        ...(breakGlassIncident?.service ? { service: breakGlassIncident.service } : {}),
+        ...(incident?.id ? { incidentId: incident.id } : {}),
+        ...(incident?.service ? { service: incident.service } : {}),
+        ...(incident?.status ? { incidentStatus: incident.status } : {}),
+        ...(basis?.oncall ? { oncall: basis.oncall } : {}),
       },
     };
+    // Everything the grant rested on, as PagerDuty said it at this moment.
     const used = audit(A.breakGlassUsed, ctx.actor, via, request.id, {
       resource: request.resource,
-      incident: breakGlassIncident?.id,
-      service: breakGlassIncident?.service,
+      incident: incident?.id,
+      incidentStatus: incident?.status,
+      incidentNumber: incident?.number,
+      service: incident?.service,
+      oncall: basis?.oncall,
+      oncallLevels: bg.oncall_levels,
       reviewRequired: bg.review_required,
     });
-    return approve(flagged, ctx, via, [created, used, { type: 'notify_break_glass' }], { route: 'break_glass' });
+    return approve(flagged, ctx, via, [created, used, ...breakGlassEffects(flagged, workflow, ctx.now)], { route: 'break_glass' });
   }
 
   const rule = matchAutoApproveRule(workflow, ctx.actor, request.requestedMs);

@@ -16,11 +16,15 @@ export const ACTION_IDS = {
   reasonInput: 'reason_input',
   ticketInput: 'ticket_input',
   pubkeyInput: 'pubkey_input',
+  /** "Close review" on a post-incident review DM (break-glass), and the notes field of its modal. */
+  closeReview: 'access.close_review',
+  reviewNotesInput: 'review_notes_input',
 } as const;
 
 export const VIEW_IDS = {
   request: 'access.request',
   denyReason: 'access.deny_reason',
+  breakGlassReview: 'access.break_glass_review',
 } as const;
 
 /** Input block ids of the request modal; a refusal is shown on one of them. */
@@ -36,3 +40,6 @@ export type RequestBlockId = (typeof REQUEST_BLOCKS)[keyof typeof REQUEST_BLOCKS
 
 /** The deny-reason modal's one input. */
 export const DENY_REASON_BLOCK = 'reason';
+
+/** The break-glass review modal's one input. */
+export const REVIEW_NOTES_BLOCK = 'notes';

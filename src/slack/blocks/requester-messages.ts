@@ -33,6 +33,8 @@ export interface RequesterMessageInput {
   krlRefreshMs?: number;
   /** The bot's public base URL (PUBLIC_URL): the revoke DM links the KRL and CRL it serves. */
   publicUrl?: string;
+  /** The on-call context (PagerDuty) shown with the pending notice. */
+  oncallContext?: string;
 }
 
 function section(text: string): KnownBlock {
@@ -294,7 +296,7 @@ export function requesterMessage(input: RequesterMessageInput): SlackMessage {
           `${grantsLine(request)}\n` +
           `You will hear from me here when it is decided. Access starts at approval.`,
         `Your request for ${plain} is waiting for approval`,
-        [cancelButton(request)],
+        [...(input.oncallContext ? [context(input.oncallContext)] : []), cancelButton(request)],
       );
     case 'stage_approved': {
       const previous = request.stage - 1;
