@@ -57,6 +57,7 @@ export class AppContext {
   archiveStatus?: () => Promise<string>;
   /** Where periodic access reviews are sent (Slack, when on). */
   reviewPoster?: ReviewPoster;
+  readonly notifierPort: Notifier;
   private currentPolicy: Policy;
 
   private constructor(
@@ -94,6 +95,7 @@ export class AppContext {
       breakGlassReview: (...a) => this.notifier.breakGlassReview(...a),
       direct: (...a) => this.notifier.direct(...a),
     };
+    this.notifierPort = notifier;
     this.directoryPort = { actor: (id) => this.directory.actor(id), resolveApprovers: (a) => this.directory.resolveApprovers(a) };
     this.oncallPort = {
       get enabled() {

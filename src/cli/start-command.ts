@@ -8,6 +8,8 @@ import type { RunningProcess } from '../app/running-process';
 import { startWorkerProcess } from '../app/worker-process';
 import { describeIntegrations, loadEnv } from '../config/env';
 import { createLogger, wantsPrettyLogs } from '../log/logger';
+import { createPagerDutyIntegration } from '../pagerduty/pagerduty-integration';
+import { pagerDutyReferences } from '../pagerduty/pagerduty-startup-check';
 import { createSlackIntegration, createSlackOutbound } from '../slack/slack-integration';
 import { EXIT, type CliCommand, type CliIo } from './cli-io';
 import { parseOptions, rejectPositionals } from './parse-options';
@@ -98,12 +100,23 @@ async function run(role: Role, args: string[], io: CliIo): Promise<number> {
   const ctx = await AppContext.create(env, logger);
   try {
     running.push(await startAuditSinks(ctx, role));
+    // PagerDuty in every role: the bot decides break-glass, the worker re-checks it before signing.
+    const pagerduty = env.pagerduty ? createPagerDutyIntegration(ctx, env.pagerduty) : undefined;
+    if (pagerduty) for (const line of await pagerduty.check()) logger.info(line);
+    else if (role !== 'serve' && pagerDutyReferences(ctx.policy).services.length > 0)
+      logger.warn('pagerduty: off in this worker, but workflows name PagerDuty services: break-glass and incident grants will be refused at issuance');
     if (role === 'start' && !hasCa(env.CA_DIR)) await createFirstCa(ctx);
     // Slack's outgoing side goes on ctx before the worker starts: its first timers may send messages.
     const slack = env.slack && role !== 'worker' ? createSlackIntegration(ctx, env.slack) : undefined;
     if (env.slack && role === 'worker') await createSlackOutbound(ctx, env.slack).start();
     if (role !== 'serve') running.push(await startWorkerProcess(ctx));
-    if (role !== 'worker') running.push(await startBotProcess(ctx, slack ? [slack.mount] : []));
+    if (role !== 'worker') {
+      running.push(await startBotProcess(ctx, [...(slack ? [slack.mount] : []), ...(pagerduty ? [pagerduty.mount] : [])]));
+      if (pagerduty) {
+        const stopSweeper = pagerduty.startSweeper();
+        running.push({ stop: async () => stopSweeper(), reload: async () => undefined });
+      }
+    }
     if (slack) {
       await slack.start();
       running.push({ stop: () => slack.stop(), reload: async () => undefined });

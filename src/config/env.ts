@@ -112,7 +112,10 @@ const EnvSchema = z.object({
 
   PAGERDUTY_TOKEN: optionalString,
   PAGERDUTY_API_URL: urlWithDefault('https://api.pagerduty.com'),
+  PAGERDUTY_FROM_EMAIL: optionalString.refine((v) => v === undefined || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v), { message: 'must be an email address' }),
   PAGERDUTY_WEBHOOK_SECRET: optionalString,
+  /** One PagerDuty call's limit (reads are retried twice within their budget). */
+  PAGERDUTY_TIMEOUT: durationString('3s'),
 });
 
 export type RawEnv = z.infer<typeof EnvSchema>;
@@ -134,7 +137,10 @@ export interface JiraSettings {
 export interface PagerDutySettings {
   token: string;
   apiUrl: string;
-  webhookSecret?: string;
+  /** The `From:` of writes (incident notes): the email of a PagerDuty user. */
+  fromEmail: string;
+  webhookSecret: string;
+  timeoutMs: number;
 }
 
 /** TLS material for `rediss://`, read at start so a missing file stops the start with its name. */
@@ -208,14 +214,26 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
       };
   }
 
-  if (s.PAGERDUTY_TOKEN) {
+  // All or none: a PagerDuty that can read but not take webhooks, or take them but not write notes,
+  // is half a security control. PAGERDUTY_API_URL counts when it was set explicitly.
+  const pagerduty = {
+    PAGERDUTY_TOKEN: s.PAGERDUTY_TOKEN,
+    PAGERDUTY_FROM_EMAIL: s.PAGERDUTY_FROM_EMAIL,
+    PAGERDUTY_WEBHOOK_SECRET: s.PAGERDUTY_WEBHOOK_SECRET,
+  };
+  const apiUrlSet = typeof source.PAGERDUTY_API_URL === 'string' && source.PAGERDUTY_API_URL.trim() !== '';
+  const set = Object.entries(pagerduty).filter(([, v]) => v !== undefined).map(([k]) => k);
+  if (set.length === 3 && s.PAGERDUTY_TOKEN && s.PAGERDUTY_FROM_EMAIL && s.PAGERDUTY_WEBHOOK_SECRET) {
     env.pagerduty = {
       token: s.PAGERDUTY_TOKEN,
-      apiUrl: s.PAGERDUTY_API_URL,
-      ...(s.PAGERDUTY_WEBHOOK_SECRET ? { webhookSecret: s.PAGERDUTY_WEBHOOK_SECRET } : {}),
+      apiUrl: s.PAGERDUTY_API_URL.replace(/\/+$/, ''),
+      fromEmail: s.PAGERDUTY_FROM_EMAIL,
+      webhookSecret: s.PAGERDUTY_WEBHOOK_SECRET,
+      timeoutMs: s.PAGERDUTY_TIMEOUT,
     };
-  } else if (s.PAGERDUTY_WEBHOOK_SECRET) {
-    problems.push('PAGERDUTY_WEBHOOK_SECRET is set but PAGERDUTY_TOKEN is not');
+  } else if (set.length > 0 || apiUrlSet) {
+    const missing = Object.keys(pagerduty).filter((k) => !set.includes(k));
+    problems.push(`PagerDuty needs all of PAGERDUTY_TOKEN, PAGERDUTY_FROM_EMAIL and PAGERDUTY_WEBHOOK_SECRET (missing: ${missing.join(', ')})`);
   }
 
   if (s.AUDIT_REDIS_RETENTION !== undefined && !s.AUDIT_DATABASE_URL)
@@ -236,8 +254,8 @@ export function describeIntegrations(env: Env): string[] {
       ? `jira: settings for ${env.jira.url} are valid, but the Jira approval channel is not built yet: ignored`
       : 'jira: off (the Jira approval channel is not built yet)',
     env.pagerduty
-      ? `pagerduty: settings for ${env.pagerduty.apiUrl} are valid, but on-call lookups are not built yet: nobody is on call`
-      : 'pagerduty: off (nobody is on call: break-glass and on-call approvers resolve to no one)',
+      ? `pagerduty: on (API ${env.pagerduty.apiUrl}, notes from ${env.pagerduty.fromEmail}, webhook POST /webhooks/pagerduty; the worker needs these settings too, to re-check break-glass)`
+      : 'pagerduty: off (set PAGERDUTY_TOKEN, PAGERDUTY_FROM_EMAIL and PAGERDUTY_WEBHOOK_SECRET): break-glass is refused and on-call approvers resolve to no one',
     env.AUDIT_LOG_FILE ? `audit JSONL sink: ${env.AUDIT_LOG_FILE === '-' ? 'stdout' : env.AUDIT_LOG_FILE}` : 'audit JSONL sink: off (set AUDIT_LOG_FILE)',
     env.AUDIT_WEBHOOK_URL ? `audit webhook sink: ${env.AUDIT_WEBHOOK_URL}` : 'audit webhook sink: off (set AUDIT_WEBHOOK_URL)',
     env.AUDIT_DATABASE_URL

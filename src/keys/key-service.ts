@@ -43,11 +43,18 @@ export function parsePublicKey(text: string, now: number): RegisteredKey {
 
 /** Registering and removing users' public keys, each step audited. Private keys never reach us. */
 export class KeyService {
+  private readonly registered: ((userId: string, key: RegisteredKey) => void)[] = [];
+
   constructor(
     private readonly registry: RedisKeyRegistry,
     private readonly audit: RedisAuditLog,
     private readonly clock: () => number = Date.now,
   ) {}
+
+  /** Called after each key registration (e.g. PagerDuty incident grants waiting for this person's key). */
+  onRegistered(listener: (userId: string, key: RegisteredKey) => void): void {
+    this.registered.push(listener);
+  }
 
   list(userId: string): Promise<RegisteredKey[]> {
     return this.registry.list(userId);
@@ -74,6 +81,7 @@ export class KeyService {
       [{ type: A.keyRegistered, actor: { id: actorId, via }, data: { user: userId, fingerprint: key.fingerprint, kind: key.kind, algorithm: key.algorithm } }],
       now,
     );
+    for (const listener of this.registered) listener(userId, key);
     return key;
   }
 
