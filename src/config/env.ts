@@ -114,8 +114,18 @@ const EnvSchema = z.object({
   PAGERDUTY_API_URL: urlWithDefault('https://api.pagerduty.com'),
   PAGERDUTY_FROM_EMAIL: optionalString.refine((v) => v === undefined || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v), { message: 'must be an email address' }),
   PAGERDUTY_WEBHOOK_SECRET: optionalString,
-  /** One PagerDuty call's limit (reads are retried twice within their budget). */
-  PAGERDUTY_TIMEOUT: durationString('3s'),
+  /** One PagerDuty call's limit (reads are retried twice): `3s`, or milliseconds like `500ms`. */
+  PAGERDUTY_TIMEOUT: z
+    .string()
+    .default('3s')
+    .transform((v, ctx) => {
+      const ms = /^\s*(\d{1,6})\s*ms\s*$/.exec(v) ? Number(/(\d+)/.exec(v)?.[1]) : parseDuration(v.trim());
+      if (ms === undefined || ms < 50 || ms > 60_000) {
+        ctx.addIssue({ code: 'custom', message: `"${v}" is not a timeout between 50ms and 60s, like 3s or 500ms` });
+        return z.NEVER;
+      }
+      return ms;
+    }),
 });
 
 export type RawEnv = z.infer<typeof EnvSchema>;

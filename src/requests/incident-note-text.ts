@@ -2,7 +2,8 @@ import type { AccessRequest } from '../engine/types';
 
 /** The note posted on a PagerDuty incident when break-glass access rests on it, and when that access ends. Plain text: PagerDuty shows notes as is. */
 export function incidentNoteText(request: AccessRequest, event: 'granted' | 'ended', now: number): string {
-  const who = `${request.requester.name ?? request.requester.email ?? request.requester.id} (Slack ${request.requester.id})`;
+  const { name, email, id } = request.requester;
+  const who = `${name ?? email ?? id}${email && name ? ` <${email}>` : ''} (Slack ${id})`;
   const until = request.expiresAt !== undefined ? new Date(request.expiresAt).toISOString() : 'unknown';
   if (event === 'ended') {
     const how = request.state === 'revoked' ? `revoked at ${new Date(request.closedAt ?? now).toISOString()}` : `ends at ${until}`;

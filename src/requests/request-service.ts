@@ -1,6 +1,7 @@
 import { AUDIT_EVENT_TYPES as A } from '../engine/audit-event-types';
 import type { RedisAuditLog } from '../audit/redis-audit-log';
 import type { Policy } from '../config/policy';
+import type { Approvers } from '../config/workflow-schema';
 import { decide } from '../engine/request-machine';
 import {
   SYSTEM_ACTOR,
@@ -404,6 +405,21 @@ export class RequestService {
     return mine.filter((r) => r.resource === resource && r.approvedAt !== undefined && r.approvedAt >= since).length;
   }
 
+  /**
+   * A stage's approvers now. When its PagerDuty on-call cannot be looked up, the request still
+   * reaches the other approvers named (the approval message says the on-call is unknown).
+   */
+  private async resolveStageApprovers(approvers: Approvers): Promise<string[]> {
+    try {
+      return await this.deps.directory.resolveApprovers(approvers);
+    } catch (err) {
+      if (!approvers.pagerduty_oncall) throw err;
+      this.deps.logger.warn({ err, escalationPolicy: approvers.pagerduty_oncall.escalation_policy }, 'on-call approvers unavailable; the others decide');
+      const { pagerduty_oncall: _oncall, ...others } = approvers;
+      return others.users?.length || others.slack_groups?.length ? this.deps.directory.resolveApprovers(others) : [];
+    }
+  }
+
   /** Resolves only what this event can need: approvers of the stages it may move to, on-call for break-glass. */
   private async context(current: AccessRequest | undefined, event: RequestEvent, actor: Actor): Promise<DecisionContext> {
     const policy = this.policy;
@@ -427,7 +443,7 @@ export class RequestService {
     await Promise.all(
       stages.map(async (i) => {
         const stage = workflow.stages[i];
-        if (stage) approversByStage[i] = await this.deps.directory.resolveApprovers(stage.approvers);
+        if (stage) approversByStage[i] = await this.resolveStageApprovers(stage.approvers);
       }),
     );
     ctx.approversByStage = approversByStage;

@@ -8,6 +8,7 @@ import type { Logger } from '../log/logger';
 import type { Directory, Notifier, OnCall } from '../requests/ports';
 import {
   approvalMessage,
+  emptyOncallNote,
   escalationReply,
   reminderReply,
   reviewReply,
@@ -119,6 +120,7 @@ export class SlackNotifier implements Notifier {
     const targets = request.approvers.filter((id) => id !== request.requester.id || workflow.self_approval);
     const waiting = targets.filter((id) => !acted.has(id));
     const reminder = reason === 'reminder' ? await this.refs.nextReminder(request.id, stage) : undefined;
+    const oncallNote = reason === 'reminder' ? undefined : await this.emptyOncallNote(workflow.stages[stage]?.approvers.pagerduty_oncall);
     let posted = false;
 
     const jobs: Promise<void>[] = [];
@@ -127,7 +129,7 @@ export class SlackNotifier implements Notifier {
       if (channelCopies.length === 0 && reason !== 'reminder') {
         jobs.push(
           this.attempt(failures, async () => {
-            const message = approvalMessage({ request, resource, workflow, ...(oncallContext ? { oncallContext } : {}) });
+            const message = approvalMessage({ request, resource, workflow, ...(oncallContext ? { oncallContext } : {}), ...(oncallNote ? { oncallNote } : {}) });
             const at = await this.post(channel, message, `approval request for ${request.id}`);
             await this.refs.add(request.id, { ...at, kind: 'channel', stage, postedAt: this.clock() });
             posted = true;
@@ -138,7 +140,7 @@ export class SlackNotifier implements Notifier {
           reason === 'reminder'
             ? reminderReply(request, workflow, reminder ?? 1, waiting)
             : reason === 'escalated'
-              ? escalationReply(request, workflow)
+              ? `${escalationReply(request, workflow)}${oncallNote ? `\n${oncallNote}` : ''}`
               : stage > 0
                 ? stageAdvancedReply(request, workflow)
                 : undefined;
@@ -146,7 +148,7 @@ export class SlackNotifier implements Notifier {
       }
     }
     if (reason === 'escalated') {
-      const text = escalationReply(request, workflow);
+      const text = `${escalationReply(request, workflow)}${oncallNote ? `\n${oncallNote}` : ''}`;
       for (const copy of latestDmCopies(refs)) jobs.push(this.attempt(failures, () => this.reply(copy, text)));
     }
     if (route.slack_dm) {
@@ -161,6 +163,7 @@ export class SlackNotifier implements Notifier {
               workflow,
               ...(reminder !== undefined ? { reminder } : {}),
               ...(oncallContext ? { oncallContext } : {}),
+              ...(oncallNote ? { oncallNote } : {}),
             });
             const at = await this.dm(userId, message);
             await this.refs.add(request.id, {
@@ -277,6 +280,18 @@ export class SlackNotifier implements Notifier {
   }
 
   // ---- internals ---------------------------------------------------------------------------------
+
+  /** Said when a stage's on-call approvers resolve to nobody now: the request still reaches the others. */
+  private async emptyOncallNote(oncall: { escalation_policy: string; levels: number[] } | undefined): Promise<string | undefined> {
+    if (!oncall || !this.options.oncall?.enabled) return undefined;
+    try {
+      const ids = await this.options.directory.resolveApprovers({ pagerduty_oncall: oncall });
+      return ids.length > 0 ? undefined : emptyOncallNote(oncall.escalation_policy, oncall.levels, 'nobody');
+    } catch (err) {
+      this.logger.warn({ err, escalationPolicy: oncall.escalation_policy }, 'could not resolve the on-call for the approval message');
+      return emptyOncallNote(oncall.escalation_policy, oncall.levels, 'unknown');
+    }
+  }
 
   /** Who closes a break-glass review: the workflow's reviewers, else the admins; never the requester. */
   private async reviewersOf(request: AccessRequest): Promise<string[]> {

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBotProcess, type BotProcess } from '../../src/app/bot-process';
+import type { AppContext } from '../../src/app/app-context';
+import { startBotProcess, type BotProcess, type HttpMount } from '../../src/app/bot-process';
 import { startWorkerProcess, type WorkerProcess } from '../../src/app/worker-process';
 import type { AuditEvent } from '../../src/audit/audit-event';
 import type { AccessRequest } from '../../src/engine/types';
@@ -26,6 +27,8 @@ export interface E2eOptions {
   users: FakeSlackUser[];
   usergroups: FakeSlackUsergroup[];
   env?: Record<string, string>;
+  /** Other integrations (PagerDuty…), set up after Slack's outgoing side and before the worker, as `access-bot start` does. */
+  setup?: (ctx: AppContext) => Promise<{ mounts?: HttpMount[]; stop?: () => Promise<void> }>;
 }
 
 type Values = Record<string, Record<string, Record<string, unknown>>>;
@@ -61,8 +64,9 @@ export class E2e {
     if (!settings) throw new Error('the e2e env must turn Slack on');
     // The order of `access-bot start`: Slack's outgoing side first, then the worker, the bot, Slack's receiver.
     const integration = createSlackIntegration(ctx, settings);
+    const extra = options.setup ? await options.setup(ctx) : {};
     const worker = await startWorkerProcess(ctx);
-    const bot = await startBotProcess(ctx, [integration.mount], 0);
+    const bot = await startBotProcess(ctx, [integration.mount, ...(extra.mounts ?? [])], 0);
     await integration.start();
     const slack = new SlackRequests({
       url: `http://127.0.0.1:${bot.port}${SLACK_EVENTS_PATH}`,
@@ -73,10 +77,15 @@ export class E2e {
       apiAppId: fake.appId,
       newTriggerId: (userId) => fake.newTriggerId({ userId }),
     });
-    return new E2e(app, fake, integration, worker, bot, slack);
+    const e2e = new E2e(app, fake, integration, worker, bot, slack);
+    if (extra.stop) e2e.stopExtra = extra.stop;
+    return e2e;
   }
 
+  private stopExtra: (() => Promise<void>) | undefined;
+
   async stop(): Promise<void> {
+    await this.stopExtra?.();
     await this.integration.stop();
     await this.bot.stop();
     await this.worker.stop();

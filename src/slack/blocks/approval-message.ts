@@ -45,6 +45,8 @@ export interface ApprovalMessageInput {
   oncallContext?: string;
   /** When the message is rendered, for time left on an extended grant; default: the request's last change. */
   now?: number;
+  /** Said under the status when the stage's PagerDuty on-call resolved to nobody (the other approvers decide). */
+  oncallNote?: string;
 }
 
 function section(text: string, blockId?: string): KnownBlock {
@@ -233,6 +235,7 @@ export function approvalMessage(input: ApprovalMessageInput): SlackMessage {
   blocks.push(section(`*Reason*\n${summary.reason}`));
   blocks.push(context(input.oncallContext ?? ONCALL_NOT_AVAILABLE, ONCALL_BLOCK_ID));
   blocks.push(section(approvalStatus(request, workflow)));
+  if (pending && input.oncallNote) blocks.push(context(input.oncallNote));
   if (pending && input.decidable !== false) {
     blocks.push({
       type: 'actions',
@@ -288,4 +291,12 @@ export function escalationReply(request: AccessRequest, workflow: Workflow | und
 
 export function reminderReply(request: AccessRequest, workflow: Workflow | undefined, n: number, waitingFor: string[]): string {
   return `:bell: Reminder ${n}: still waiting for ${mentionList(waitingFor)} (stage ${escapeText(stageLabel(request.stage, workflow))}).`;
+}
+
+/** The stage names a PagerDuty on-call and nobody is on call at those levels now (or PagerDuty did not say). */
+export function emptyOncallNote(escalationPolicy: string, levels: number[], why: 'nobody' | 'unknown'): string {
+  const where = `level ${levels.join(', ')} of escalation policy ${escapeText(escalationPolicy)}`;
+  return why === 'nobody'
+    ? `:pager: Nobody who is a Slack user is on call at ${where} right now: the other approvers named decide.`
+    : `:pager: The on-call at ${where} could not be resolved (PagerDuty did not answer): the other approvers named decide.`;
 }
