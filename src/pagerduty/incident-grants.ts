@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Policy, Workflow } from '../config/policy';
 import { AUDIT_EVENT_TYPES as A } from '../engine/audit-event-types';
 import { incidentGrantServices, isOpenIncident } from '../engine/events/incident-grant';
-import type { AuditInput, IncidentFact } from '../engine/types';
+import type { AccessRequest, AuditInput, IncidentFact } from '../engine/types';
 import type { Logger } from '../log/logger';
 import type { AuditAppender, Directory, Notifier, OnCall, RequestStore } from '../requests/ports';
 import type { RequestService } from '../requests/request-service';
@@ -14,7 +14,7 @@ export interface IncidentGrantsDeps {
   policy: () => Policy;
   oncall: OnCall;
   service: RequestService;
-  store: Pick<RequestStore, 'openRequestFor'>;
+  store: Pick<RequestStore, 'openRequestFor'> & { listActiveEndingBy(until: number, limit: number): Promise<AccessRequest[]> };
   directory: Directory;
   notifier: Notifier;
   audit: AuditAppender;
@@ -33,8 +33,9 @@ const STATE_TTL_S = 14 * 86_400;
  * Slack-confirmed email) to a Slack user gets a grant for every resource of each workflow that names
  * the incident's service. An assignee without a key is told how to add one, and the grant follows
  * when they do while the incident is open. When the incident resolves its grants end (revoked, or
- * shortened to the workflow's grace). Grants and waiting assignees are kept in Redis, shared by
- * every bot replica; `sweep()` re-reads open incidents so a lost resolve event still ends them.
+ * shortened to the workflow's grace). Grants are found in the request store and waiting assignees
+ * in Redis, shared by every bot replica; `sweep()` re-reads the incidents of live grants, so a lost
+ * resolve event still ends them.
  */
 export class IncidentGrants {
   private readonly logger: Logger;
@@ -85,21 +86,32 @@ export class IncidentGrants {
     }
   }
 
-  /** Re-reads every incident that holds grants; a resolved one ends them (backstop for a lost or failed event). */
+  /** Re-reads every incident that holds live grants; a resolved one ends them (backstop for a lost or failed event). */
   async sweep(): Promise<number> {
     let ended = 0;
-    for (const incidentId of await this.deps.redis.smembers(this.incidentsKey())) {
+    const byIncident = await this.liveGrantsByIncident();
+    for (const incidentId of byIncident.keys()) {
       try {
         const incident = await this.deps.oncall.incident(incidentId);
         if (incident && isOpenIncident(incident)) continue;
-        if (incident) await this.endGrants(incident);
-        else await this.deps.redis.srem(this.incidentsKey(), incidentId);
-        ended++;
+        // An incident PagerDuty no longer knows grants nothing either.
+        ended += await this.endGrants(incident ?? { id: incidentId, service: '', status: 'resolved' });
       } catch (err) {
         this.logger.warn({ incident: incidentId, reason: reasonOf(err) }, 'incident sweep: PagerDuty could not be asked');
       }
     }
     return ended;
+  }
+
+  /** Live incident grants, by incident: read from the request store, so a crash between a grant and any index loses nothing. */
+  private async liveGrantsByIncident(): Promise<Map<string, AccessRequest[]>> {
+    const byIncident = new Map<string, AccessRequest[]>();
+    for (const request of await this.deps.store.listActiveEndingBy(Number.MAX_SAFE_INTEGER, 10_000)) {
+      const incidentId = request.breakGlass?.onIncident ? request.breakGlass.incidentId : undefined;
+      if (!incidentId) continue;
+      byIncident.set(incidentId, [...(byIncident.get(incidentId) ?? []), request]);
+    }
+    return byIncident;
   }
 
   private async grantAssignees(incident: IncidentFact, onlySlackUser?: string): Promise<void> {
@@ -121,7 +133,6 @@ export class IncidentGrants {
         if (open?.breakGlass?.incidentId === incident.id) continue;
         const result = await this.deps.service.grantForIncident({ resource: resource.name, slackUserId, assignee: assignee.id, incident });
         if (result.status === 'ok') {
-          await this.remember(incident.id, result.request.id);
           this.logger.info({ incident: incident.id, requestId: result.request.id, slackUserId, resource: resource.name }, 'incident grant');
         } else if (result.status === 'refused' && result.code === 'KEY_REQUIRED') {
           needKey.push(resource.name);
@@ -151,22 +162,15 @@ export class IncidentGrants {
     }
   }
 
-  private async endGrants(incident: IncidentFact): Promise<void> {
-    const ids = await this.deps.redis.smembers(this.grantsKey(incident.id));
-    for (const id of ids) {
-      const result = await this.deps.service.endIncidentGrant(id, incident);
-      this.logger.info({ incident: incident.id, requestId: id, status: result.status }, 'incident resolved: grant ended');
+  private async endGrants(incident: IncidentFact): Promise<number> {
+    const grants = (await this.liveGrantsByIncident()).get(incident.id) ?? [];
+    let ended = 0;
+    for (const grant of grants) {
+      const result = await this.deps.service.endIncidentGrant(grant.id, incident);
+      if (result.status === 'ok') ended++;
+      this.logger.info({ incident: incident.id, requestId: grant.id, status: result.status }, 'incident resolved: grant ended');
     }
-    await this.deps.redis.srem(this.incidentsKey(), incident.id);
-  }
-
-  private async remember(incidentId: string, requestId: string): Promise<void> {
-    await this.deps.redis
-      .multi()
-      .sadd(this.grantsKey(incidentId), requestId)
-      .expire(this.grantsKey(incidentId), STATE_TTL_S)
-      .sadd(this.incidentsKey(), incidentId)
-      .exec();
+    return ended;
   }
 
   private async refusal(incident: IncidentFact, assignee: string, userId: string | undefined, code: string, message: string): Promise<void> {
@@ -180,12 +184,6 @@ export class IncidentGrants {
 
   private get base(): string {
     return `${this.deps.keys.base}:pagerduty`;
-  }
-  private grantsKey(incidentId: string): string {
-    return `${this.base}:incident:${incidentId}:grants`;
-  }
-  private incidentsKey(): string {
-    return `${this.base}:incidents-with-grants`;
   }
   private awaitingKey(userId: string): string {
     return `${this.base}:awaiting-key:${userId}`;
