@@ -54,7 +54,7 @@ export interface SlackDirectoryOptions {
   logger: Logger;
   /** How long lookups are reused; default 60 s. */
   ttlMs?: number;
-  /** How long an on-call set is reused: short, since it is resolved at the moment a stage starts or escalates. Default 5 s. */
+  /** How long an on-call set is reused. Default 0: resolved at the moment a stage starts or escalates (concurrent lookups still share one call). */
   oncallTtlMs?: number;
   clock?: () => number;
 }
@@ -91,7 +91,7 @@ export class SlackDirectory implements Directory {
     this.byEmail = new TtlCache(ttl, clock);
     this.groups = new TtlCache(ttl, clock);
     this.members = new TtlCache(ttl, clock);
-    this.oncallEmails = new TtlCache(options.oncallTtlMs ?? 5_000, clock);
+    this.oncallEmails = new TtlCache(options.oncallTtlMs ?? 0, clock);
   }
 
   async actor(userId: string): Promise<SlackActor> {

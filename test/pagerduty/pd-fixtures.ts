@@ -28,6 +28,8 @@ export const API_POLICY = 'PSRE9K1';
 export const DB_POLICY = 'PDBA001';
 export const QUIET_SERVICE = 'PQUIET1';
 export const QUIET_POLICY = 'PQUIET9';
+/** A service whose on-call context nothing has looked up (and cached) before its test. */
+export const COLD_SERVICE = 'PCOLD01';
 
 export const PD_FROM = 'access-bot@example.com';
 
@@ -47,6 +49,7 @@ export function pagerDutyAccount(): FakePagerDutyOptions {
       { id: API_SERVICE, name: 'API', escalationPolicy: API_POLICY },
       { id: DB_SERVICE, name: 'Database', escalationPolicy: DB_POLICY },
       { id: QUIET_SERVICE, name: 'Quiet', escalationPolicy: QUIET_POLICY },
+      { id: COLD_SERVICE, name: 'Cold', escalationPolicy: QUIET_POLICY },
     ],
     escalationPolicies: [
       { id: API_POLICY, name: 'SRE' },
@@ -85,6 +88,13 @@ export const WORKFLOWS = {
       workflow: 'quiet',
       duration: { default: '30m', max: '1h' },
       pagerduty_service: QUIET_SERVICE,
+      ssh: { principals: [LOGIN] },
+    },
+    'cold-ssh': {
+      description: 'Cold hosts',
+      workflow: 'quiet',
+      duration: { default: '30m', max: '1h' },
+      pagerduty_service: COLD_SERVICE,
       ssh: { principals: [LOGIN] },
     },
     'incident-root': {

@@ -54,7 +54,7 @@ describe('SlackDirectory against the Slack Web API fake', () => {
     now = 1_700_000_000_000;
     log = capturingLogger();
     oncall = new ListedOnCall(['carol@example.com', 'nobody@example.com']);
-    directory = new SlackDirectory({ client, oncall, logger: log.logger, ttlMs: TTL, clock: () => now });
+    directory = new SlackDirectory({ client, oncall, logger: log.logger, ttlMs: TTL, oncallTtlMs: TTL, clock: () => now });
   });
 
   afterEach(async () => {
