@@ -97,10 +97,11 @@ export interface BreakGlass {
   review?: { by: string; at: number; notes: string };
   /**
    * Granted by the incident itself (`break_glass.on_incident`), not asked for: the requester is an
-   * assignee of `incidentId`, PagerDuty user `assignee`. `resolvedAt` is set when the incident
-   * resolved and a grace period shortened the grant instead of revoking it.
+   * assignee of `incidentId`, PagerDuty user `assignee`.
    */
-  onIncident?: { assignee: string; resolvedAt?: number };
+  onIncident?: { assignee: string };
+  /** When the incident it rests on resolved, if a grace period shortened the grant instead of revoking it. */
+  incidentResolvedAt?: number;
 }
 
 /**

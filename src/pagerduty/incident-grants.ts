@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Policy, Workflow } from '../config/policy';
 import { AUDIT_EVENT_TYPES as A } from '../engine/audit-event-types';
-import { incidentGrantServices, isOpenIncident } from '../engine/events/incident-grant';
+import { endsWithIncident, incidentGrantServices, isOpenIncident } from '../engine/events/incident-grant';
 import type { AccessRequest, AuditInput, IncidentFact } from '../engine/types';
 import type { Logger } from '../log/logger';
 import type { AuditAppender, Directory, Notifier, OnCall, RequestStore } from '../requests/ports';
@@ -46,9 +46,9 @@ export class IncidentGrants {
     this.clock = deps.clock ?? Date.now;
   }
 
-  /** Whether any workflow grants access for incidents (else events need no API call at all). */
+  /** Whether any workflow grants access for incidents or ties break-glass to them (else events need no API call at all). */
   get active(): boolean {
-    return [...this.deps.policy().workflows.values()].some((w) => incidentGrantServices(w).length > 0);
+    return [...this.deps.policy().workflows.values()].some((w) => incidentGrantServices(w).length > 0 || w.break_glass?.require_active_incident === true);
   }
 
   /** A verified, first-seen webhook event. Throws when PagerDuty cannot be asked (logged by the caller). */
@@ -103,12 +103,16 @@ export class IncidentGrants {
     return ended;
   }
 
-  /** Live incident grants, by incident: read from the request store, so a crash between a grant and any index loses nothing. */
+  /**
+   * Live grants that end with their incident (granted by it, or break-glass resting on it), by
+   * incident: read from the request store, so a crash between a grant and any index loses nothing.
+   */
   private async liveGrantsByIncident(): Promise<Map<string, AccessRequest[]>> {
     const byIncident = new Map<string, AccessRequest[]>();
+    const policy = this.deps.policy();
     for (const request of await this.deps.store.listActiveEndingBy(Number.MAX_SAFE_INTEGER, 10_000)) {
-      const incidentId = request.breakGlass?.onIncident ? request.breakGlass.incidentId : undefined;
-      if (!incidentId) continue;
+      const incidentId = request.breakGlass?.incidentId;
+      if (!incidentId || !endsWithIncident(request, policy.workflows.get(request.workflow))) continue;
       byIncident.set(incidentId, [...(byIncident.get(incidentId) ?? []), request]);
     }
     return byIncident;

@@ -149,6 +149,22 @@ describe('break-glass granted by PagerDuty, then reviewed', () => {
   });
 });
 
+test('the grant ends when the incident it rests on resolves (the webhook, re-read from the API)', async () => {
+  const incident = t.pd.trigger(API_SERVICE, ['PALICE1'], 'disk full');
+  await t.e2e.command(ALICE.id, 'breakglass prod-root-breakglass INC-3 free some disk');
+  const request = await t.e2e.latestRequestOf(ALICE.id);
+  await t.e2e.waitForState(request.id, 'issued');
+  // A resolve event whose body lies (the incident is still open in PagerDuty) changes nothing.
+  expect((await t.deliver('incident.resolved', incident.id)).status).toBe(202);
+  await new Promise((r) => setTimeout(r, 400));
+  expect((await t.e2e.request(request.id)).state).toBe('issued');
+  t.pd.setStatus(incident.id, 'resolved');
+  expect((await t.deliver('incident.resolved', incident.id)).status).toBe(202);
+  const revoked = await t.e2e.waitForState(request.id, 'revoked');
+  expect(revoked.closeReason).toBe(`PagerDuty incident #${incident.number} resolved`);
+  await eventually(async () => (await t.e2e.ctx.published.revoked()).find((r) => r.serial === revoked.certificate?.serial), 10_000, 'the serial among the revoked');
+});
+
 describe('break-glass refused, in one line, with the normal path offered', () => {
   const refusedWith = async (userId: string, pattern: RegExp) => {
     const before = (await t.e2e.ctx.store.listByRequester(userId, 200)).length;

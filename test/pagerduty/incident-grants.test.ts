@@ -206,10 +206,10 @@ describe('access granted by the incident', () => {
       await t.deliver('incident.resolved', incident.id);
       const shortened = await eventually(async () => {
         const r = await t.e2e.request(grant.id);
-        return r.breakGlass?.onIncident?.resolvedAt !== undefined ? r : undefined;
+        return r.breakGlass?.incidentResolvedAt !== undefined ? r : undefined;
       });
       expect(shortened.state).toBe('issued');
-      expect(shortened.expiresAt! - shortened.breakGlass!.onIncident!.resolvedAt!).toBe(2_000);
+      expect(shortened.expiresAt! - shortened.breakGlass!.incidentResolvedAt!).toBe(2_000);
       const expired = await t.e2e.waitForState(grant.id, 'expired', 15_000);
       const serial = expired.certificate!.serial;
       await eventually(async () => (await t.e2e.ctx.published.revoked()).find((r) => r.serial === serial), 10_000, 'the serial among the revoked');

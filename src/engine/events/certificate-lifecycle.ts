@@ -38,9 +38,9 @@ export function issueFailed(request: AccessRequest, error: string, ctx: Decision
 /** The grant ran its course. An extension that follows on from it starts now; a pending one can no longer be approved. */
 export function expire(request: AccessRequest, ctx: DecisionContext): Decision {
   if (request.state !== 'issued' && request.state !== 'approved') return { kind: 'noop', reason: `request is ${request.state}` };
-  // A grant shortened after issuance (an incident grant's grace) ends before its certificate does:
+  // A grant shortened after issuance (the grace after its incident resolved) ends before its certificate does:
   // the certificate is then revoked, or it would outlive the grant.
-  const shortened = request.breakGlass?.onIncident?.resolvedAt !== undefined;
+  const shortened = request.breakGlass?.incidentResolvedAt !== undefined;
   const end = shortened ? request.expiresAt : (request.certificate?.validBefore ?? request.expiresAt);
   if (end === undefined || ctx.now + TIMER_TOLERANCE_MS < end) return { kind: 'noop', reason: 'not expired yet' };
   const early = shortened && request.certificate !== undefined && request.certificate.validBefore > end;

@@ -121,24 +121,32 @@ export function incidentGrant(ev: IncidentGrant, ctx: DecisionContext): Decision
   return approve(request, ctx, via, [created, granted, ...breakGlassEffects(request, workflow, now)], { route: 'incident' });
 }
 
+/** Whether a break-glass grant ends when the incident it rests on resolves: granted by it, or resting on it where an incident is required. */
+export function endsWithIncident(request: AccessRequest, workflow: Workflow | undefined): boolean {
+  const bg = request.breakGlass;
+  if (!bg?.incidentId) return false;
+  return bg.onIncident !== undefined || workflow?.break_glass?.require_active_incident === true || workflow?.break_glass?.on_incident !== undefined;
+}
+
 /**
- * The incident behind an incident grant resolved (as re-read from PagerDuty): the grant is revoked
- * at once, or with `on_incident.grace` it is shortened to end that long from now (its certificate
- * is then revoked when it ends, since it was signed for longer).
+ * The incident a break-glass grant rests on resolved (as re-read from PagerDuty): the grant is
+ * revoked at once, or with `on_incident.grace` it is shortened to end that long from now (its
+ * certificate is then revoked when it ends, since it was signed for longer). Grants made by the
+ * incident, and grants taken on call where the workflow requires an incident, end this way.
  */
 export function incidentResolved(request: AccessRequest, incident: IncidentFact, ctx: DecisionContext, { workflow }: Rules): Decision {
   const bg = request.breakGlass;
-  if (!bg?.onIncident || bg.incidentId !== incident.id) return { kind: 'noop', reason: 'not a grant of this incident' };
+  if (!bg || bg.incidentId !== incident.id || !endsWithIncident(request, workflow)) return { kind: 'noop', reason: 'not a grant resting on this incident' };
   if (!isActiveGrant(request.state)) return { kind: 'noop', reason: `the grant is ${request.state}` };
   if (incident.status !== 'resolved') return { kind: 'noop', reason: `incident ${incident.id} is ${incident.status}` };
-  if (bg.onIncident.resolvedAt !== undefined) return { kind: 'noop', reason: 'already shortened for this resolution' };
-  const data = { incident: incident.id, incidentNumber: incident.number, service: incident.service };
+  if (bg.incidentResolvedAt !== undefined) return { kind: 'noop', reason: 'already shortened for this resolution' };
+  const data = { incident: incident.id, incidentNumber: incident.number, service: incident.service, onIncident: bg.onIncident !== undefined };
   const grace = workflow?.break_glass?.on_incident?.grace;
   const until = grace !== undefined ? ctx.now + grace : undefined;
   if (until !== undefined && request.expiresAt !== undefined && until < request.expiresAt) {
     return {
       kind: 'transition',
-      request: { ...request, expiresAt: until, breakGlass: { ...bg, onIncident: { ...bg.onIncident, resolvedAt: ctx.now } }, updatedAt: ctx.now },
+      request: { ...request, expiresAt: until, breakGlass: { ...bg, incidentResolvedAt: ctx.now }, updatedAt: ctx.now },
       effects: [
         audit(A.incidentResolved, ctx.actor, 'pagerduty', request.id, { ...data, action: 'shortened', until, graceMs: grace }),
         { type: 'schedule', timer: 'expiry', at: until },
@@ -148,7 +156,8 @@ export function incidentResolved(request: AccessRequest, incident: IncidentFact,
     };
   }
   if (until !== undefined) return { kind: 'noop', reason: 'the grant ends within the grace anyway' };
-  const closed = revoked(request, ctx, 'pagerduty', `PagerDuty incident ${incident.number !== undefined ? `#${incident.number}` : incident.id} resolved`, data);
+  const label = incident.number !== undefined ? `#${incident.number}` : incident.id;
+  const closed = revoked(request, ctx, 'pagerduty', `PagerDuty incident ${label} resolved`, data);
   if (closed.kind !== 'transition') return closed;
   return {
     ...closed,
