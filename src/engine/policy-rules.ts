@@ -117,7 +117,7 @@ export function checkBreakGlass(
     return {
       ok: false,
       code: 'BREAK_GLASS_NOT_ALLOWED',
-      message: `Break-glass needs a triggered or acknowledged PagerDuty incident on ${oncall.join(', ')}, and there is none.${hint}`,
+      message: `Break-glass needs an active PagerDuty incident (triggered or acknowledged) on ${oncall.join(', ')}, and there is none.${hint}`,
     };
   const service = incident?.service ?? oncall[0]!;
   const entry = entries?.find((e) => e.service === service);

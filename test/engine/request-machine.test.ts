@@ -349,8 +349,10 @@ describe('break-glass', () => {
       grantedMs: 30 * MIN,
       expiresAt: T0 + 30 * MIN,
     });
-    expect(audits(d.effects)).toEqual(['request.created', 'breakglass.used', 'request.approved']);
+    expect(audits(d.effects)).toEqual(['request.created', 'breakglass.used', 'breakglass.review_opened', 'request.approved']);
     expect(d.effects).toContainEqual({ type: 'notify_break_glass' });
+    expect(d.effects).toContainEqual({ type: 'post_incident_note', event: 'granted' });
+    expect(d.effects).toContainEqual({ type: 'notify_break_glass_review', phase: 'opened' });
   });
 
   it('caps break-glass at its own maximum, below the resource maximum', () => {

@@ -178,7 +178,7 @@ describe('break-glass refused, in one line, with the normal path offered', () =>
   };
 
   test('on call, but no triggered or acknowledged incident where one is required', async () => {
-    const { refused } = await refusedWith(ALICE.id, /needs a triggered or acknowledged PagerDuty incident on PAPI7X2, and there is none/);
+    const { refused } = await refusedWith(ALICE.id, /needs an active PagerDuty incident \(triggered or acknowledged\) on PAPI7X2, and there is none/);
     expect(refused?.data).toMatchObject({ oncall: [expect.objectContaining({ level: 1, pagerdutyUser: 'PALICE1' })], incidents: [] });
   });
 
