@@ -1,3 +1,5 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { api } from '@pagerduty/pdjs';
 import type { z } from 'zod';
 import type { Logger } from '../log/logger';
@@ -57,6 +59,12 @@ export class PagerDutyClient {
   private readonly maxListItems: number;
   private readonly base: string;
   private readonly logger: Logger;
+  /**
+   * Our own agent, without keep-alive: pdjs leaves the bodies of the 429s it retries unread, and a
+   * pooled socket holding one outlives the call. PagerDuty is asked a few times per decision, so a
+   * connection per call costs little.
+   */
+  private readonly agent: HttpAgent;
 
   constructor(private readonly options: PagerDutyClientOptions) {
     this.timeoutMs = options.timeoutMs ?? 3_000;
@@ -65,6 +73,7 @@ export class PagerDutyClient {
     this.maxListItems = options.maxListItems ?? 2_000;
     this.base = options.apiUrl.replace(/\/+$/, '');
     this.logger = options.logger.child({ component: 'pagerduty' });
+    this.agent = this.base.startsWith('https:') ? new HttpsAgent({ keepAlive: false }) : new HttpAgent({ keepAlive: false });
   }
 
   /** GET one resource: `get('/incidents/Q1', 'incident', IncidentSchema)`. Undefined on 404. */
@@ -160,6 +169,8 @@ export class PagerDutyClient {
       method,
       headers,
       signal: controller.signal,
+      // node-fetch (under pdjs's cross-fetch) takes a Node agent; RequestInit does not know it.
+      ...({ agent: this.agent } as object),
       // pdjs's own timer neither aborts nor gets cleared on failure; ours does both.
       requestTimeout: 0,
       retryTimeout: PDJS_RETRY_TIMEOUT_MS,
