@@ -196,7 +196,9 @@ export class AuditAnalysis {
       case A.requestRevoked:
         r.revoked = { at, by, via, ...(num(d.expiresAt) !== undefined ? { expiresAt: num(d.expiresAt)! } : {}), ...(str(d.comment) ? { comment: str(d.comment)! } : {}) };
         break;
+      // Access granted by a PagerDuty incident is break-glass too: no approver, an incident behind it.
       case A.breakGlassUsed:
+      case A.incidentGranted:
         r.breakGlassUsed = { at, reviewRequired: d.reviewRequired !== false, ...(str(d.incident) ? { incident: str(d.incident)! } : {}), ...(str(d.service) ? { service: str(d.service)! } : {}) };
         break;
       case A.breakGlassReviewed:

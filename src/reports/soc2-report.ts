@@ -100,6 +100,7 @@ export function soc2Report(analysis: AuditAnalysis, period: ReportPeriod, chain:
         { label: 'approved by the workflow', value: byRoute('workflow') },
         { label: 'auto-approved by a rule', value: byRoute('auto') },
         { label: 'break-glass', value: byRoute('break_glass') },
+        { label: 'granted by a PagerDuty incident', value: byRoute('incident') },
         { label: 'issued by an admin', value: byRoute('admin') },
         { label: 'denied', value: closedAs(A.requestDenied).length },
         { label: 'timed out', value: closedAs(A.requestTimedOut).length },

@@ -71,9 +71,12 @@ it('report soc2 over traffic on the shipped workflows answers CC6.1–CC6.3, CC6
   // Break-glass by the on-call SRE during an incident, reviewed by security afterwards.
   const oncall: OnCall = {
     enabled: true,
-    servicesOnCallFor: async (a) => (a.id === SRE.id ? ['PAPI7X2'] : []),
-    activeIncidents: async () => [{ id: 'Q3INC812', service: 'PAPI7X2' }],
     oncallEmails: async () => [],
+    incident: async () => undefined,
+    context: async (service) => ({ service, oncall: [], incidents: [] }),
+    postNote: async () => undefined,
+    oncallFor: async (a) => (a.id === SRE.id ? [{ service: 'PAPI7X2', escalationPolicy: 'PSRE9K1', level: 1, pagerdutyUser: 'PSRE001' }] : []),
+    activeIncidents: async () => [{ id: 'Q3INC812', service: 'PAPI7X2', status: 'triggered' as const }],
   };
   ctx.oncall = oncall;
   const glass = await e2e.command(SRE.id, 'breakglass prod-root-breakglass 30m INC-812 restart wedged pgbouncer on api-7');
