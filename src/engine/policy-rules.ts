@@ -58,9 +58,9 @@ export function matchAutoApproveRule(workflow: Workflow, actor: Actor, requested
   return i === -1 ? undefined : i;
 }
 
-/** The normal way to ask for a resource, offered whenever break-glass is refused. */
-export function normalPathHint(resource: string | undefined): string {
-  return resource ? ` Request it normally: \`/access ${resource} <duration> <reason>\`.` : '';
+/** The normal way to ask for a resource, offered whenever break-glass is refused (worded as submit's other break-glass refusals). */
+export function normalPathHint(resource: string | undefined, workflow?: Workflow): string {
+  return resource ? ` Request it normally with \`/access ${resource} <duration>${workflow?.ticket?.required ? ' <ticket>' : ''} <reason>\`.` : '';
 }
 
 export interface BreakGlassBasis {
@@ -80,7 +80,7 @@ export function checkBreakGlass(
   ctx: Pick<DecisionContext, 'oncallServices' | 'oncallEntries' | 'activeIncidents' | 'oncallUnavailable'> & { actor?: Actor },
   resource?: string,
 ): Check<BreakGlassBasis> {
-  const hint = normalPathHint(resource);
+  const hint = normalPathHint(resource, workflow);
   const bg = workflow.break_glass;
   if (!bg) return { ok: false, code: 'BREAK_GLASS_NOT_ALLOWED', message: `Workflow ${workflow.name} does not allow break-glass access.${hint}` };
   if (ctx.oncallUnavailable !== undefined)

@@ -20,7 +20,7 @@ export interface PagerDutyClientOptions {
   logger: Logger;
   /** One attempt's limit; the request is aborted after it. Default 3 s. */
   timeoutMs?: number;
-  /** Extra attempts for reads that failed for want of an answer (timeout, network, 5xx, 429). Default 2. */
+  /** Extra attempts for reads that failed for want of an answer (timeout, network, 5xx, 429), all within twice the timeout. Default 2. */
   readRetries?: number;
   /** First backoff between read attempts; doubles each time, with jitter. Default 200 ms. */
   backoffMs?: number;
@@ -120,21 +120,28 @@ export class PagerDutyClient {
     return parsed.data;
   }
 
+  /**
+   * A GET with retries, all within twice the timeout: a person waiting on a decision waits for a
+   * bounded time whatever PagerDuty does. Gives up with the first failure's reason.
+   */
   private async read(path: string, query: Query, what: string, allowed: number[] = []): Promise<Answer> {
+    const deadline = Date.now() + 2 * this.timeoutMs;
+    let first: unknown;
     for (let attempt = 0; ; attempt++) {
       try {
-        const answer = await this.attempt('GET', path, query, what);
+        const answer = await this.attempt('GET', path, query, what, undefined, {}, Math.min(this.timeoutMs, deadline - Date.now()));
         if (allowed.includes(answer.status)) return answer;
         this.check(answer, what);
         return answer;
       } catch (err) {
-        if (!(err instanceof PagerDutyUnavailableError) || attempt >= this.readRetries) {
-          this.logger.warn({ what, reason: reasonOf(err), attempts: attempt + 1 }, 'PagerDuty call failed');
-          throw err;
+        first ??= err;
+        const wait = err instanceof PagerDutyUnavailableError ? Math.max(this.backoffMs * 2 ** attempt * (0.75 + Math.random() / 2), retryAfterOf(err)) : 0;
+        if (!(err instanceof PagerDutyUnavailableError) || attempt >= this.readRetries || Date.now() + wait + 50 >= deadline) {
+          this.logger.warn({ what, reason: reasonOf(first), attempts: attempt + 1 }, 'PagerDuty call failed');
+          throw first;
         }
-        const wait = Math.max(this.backoffMs * 2 ** attempt * (0.75 + Math.random() / 2), retryAfterOf(err));
         this.logger.debug({ what, reason: err.reason, attempt: attempt + 1, waitMs: Math.round(wait) }, 'PagerDuty call failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, Math.min(wait, this.timeoutMs)));
+        await new Promise((resolve) => setTimeout(resolve, wait));
       }
     }
   }
@@ -153,14 +160,22 @@ export class PagerDutyClient {
   }
 
   /** One HTTP exchange through pdjs, aborted after the timeout; never leaves a timer of ours behind. */
-  private async attempt(method: 'GET' | 'POST', path: string, query: Query, what: string, data?: object, headers: Record<string, string> = {}): Promise<Answer> {
+  private async attempt(
+    method: 'GET' | 'POST',
+    path: string,
+    query: Query,
+    what: string,
+    data?: object,
+    headers: Record<string, string> = {},
+    timeoutMs = this.timeoutMs,
+  ): Promise<Answer> {
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         controller.abort();
-        reject(new PagerDutyUnavailableError(what, `no answer within ${formatMs(this.timeoutMs)}`));
-      }, this.timeoutMs);
+        reject(new PagerDutyUnavailableError(what, `no answer within ${formatMs(timeoutMs)}`));
+      }, timeoutMs);
     });
     const call = api({
       token: this.options.token,

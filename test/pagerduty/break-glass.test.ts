@@ -219,8 +219,8 @@ describe('break-glass refused, in one line, with the normal path offered', () =>
   test('PagerDuty hanging', async () => {
     t.pd.trigger(API_SERVICE, ['PALICE1']);
     t.pd.breakAll('hang');
-    const { refused } = await refusedWith(ALICE.id, /PagerDuty could not confirm that you are on call \(no answer within 400 ms\)/);
-    expect(refused?.data).toMatchObject({ pagerduty: 'no answer within 400 ms' });
+    const { refused } = await refusedWith(ALICE.id, /PagerDuty could not confirm that you are on call \(no answer within 1500 ms\)/);
+    expect(refused?.data).toMatchObject({ pagerduty: 'no answer within 1500 ms' });
     t.pd.heal();
     // And it works again as soon as PagerDuty answers.
     await t.e2e.command(ALICE.id, 'breakglass prod-root-breakglass INC-10 it is back');

@@ -45,7 +45,7 @@ afterAll(() => pd.stop());
 beforeEach(() => pd.heal());
 
 const client = (options: Partial<ConstructorParameters<typeof PagerDutyClient>[0]> = {}) =>
-  new PagerDutyClient({ token: pd.token, apiUrl: url, fromEmail: 'bot@example.com', logger: silentLogger(), timeoutMs: 300, backoffMs: 20, ...options });
+  new PagerDutyClient({ token: pd.token, apiUrl: url, fromEmail: 'bot@example.com', logger: silentLogger(), timeoutMs: 2_000, backoffMs: 20, ...options });
 
 describe('PagerDutyClient (pdjs behind our port)', () => {
   test('goes to the configured URL (not api.pagerduty.com) and walks every page with offset/limit/more, on a host that is not .com', async () => {
@@ -110,7 +110,7 @@ describe('PagerDutyClient (pdjs behind our port)', () => {
     pd.breakAll('hang');
     const before = pd.calls().length;
     const started = Date.now();
-    const error = await client({ readRetries: 1 }).list('/users', 'users', z.unknown(), 'users').catch((e: unknown) => e);
+    const error = await client({ readRetries: 1, timeoutMs: 300 }).list('/users', 'users', z.unknown(), 'users').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PagerDutyUnavailableError);
     expect((error as PagerDutyUnavailableError).reason).toBe('no answer within 300 ms');
     expect(pd.calls().length - before).toBe(2);

@@ -38,7 +38,7 @@ export class PdE2e {
         PAGERDUTY_API_URL: url,
         PAGERDUTY_FROM_EMAIL: PD_FROM,
         PAGERDUTY_WEBHOOK_SECRET: secret,
-        PAGERDUTY_TIMEOUT: '400ms',
+        PAGERDUTY_TIMEOUT: '1500ms',
         ...options.env,
       },
       setup: async (ctx) => {

@@ -66,7 +66,7 @@ beforeAll(async () => {
   const url = await pd.start();
   app = await testApp({
     workflows,
-    env: { PAGERDUTY_TOKEN: pd.token, PAGERDUTY_API_URL: url, PAGERDUTY_FROM_EMAIL: 'bot@example.com', PAGERDUTY_WEBHOOK_SECRET: 'whsec', PAGERDUTY_TIMEOUT: '500ms' },
+    env: { PAGERDUTY_TOKEN: pd.token, PAGERDUTY_API_URL: url, PAGERDUTY_FROM_EMAIL: 'bot@example.com', PAGERDUTY_WEBHOOK_SECRET: 'whsec', PAGERDUTY_TIMEOUT: '1500ms' },
     integrations: { directory: new StaticDirectory(people) },
   });
   createPagerDutyIntegration(app.ctx, app.ctx.env.pagerduty!);
