@@ -28,6 +28,8 @@ export const AUDIT_EVENT_TYPES = {
   incidentGrantRefused: 'breakglass.incident_refused',
   /** The incident behind incident grants resolved: they were revoked, or shortened to the grace. */
   incidentResolved: 'breakglass.incident_resolved',
+  /** The incident no longer assigns the person its grant was made for: revoked. */
+  incidentUnassigned: 'breakglass.incident_unassigned',
   /** A PagerDuty webhook event accepted (signature valid, not seen before). */
   pagerdutyWebhook: 'pagerduty.webhook',
   certIssued: 'cert.issued',

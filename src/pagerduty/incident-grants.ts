@@ -65,8 +65,12 @@ export class IncidentGrants {
 
   /** Acts on the incident as just read: grants while it is open, ends its grants once it resolved. */
   async apply(incident: IncidentFact, onlySlackUser?: string): Promise<void> {
-    if (isOpenIncident(incident)) await this.grantAssignees(incident, onlySlackUser);
-    else if (incident.status === 'resolved') await this.endGrants(incident);
+    if (isOpenIncident(incident)) {
+      await this.grantAssignees(incident, onlySlackUser);
+      // Reassigned or escalated past someone: the grant the incident made them ends (the engine
+      // revokes only grants whose assignee the incident no longer lists).
+      if (onlySlackUser === undefined && incident.assignees !== undefined) await this.endGrants(incident);
+    } else if (incident.status === 'resolved') await this.endGrants(incident);
   }
 
   /** A person registered a key: incidents that are waiting for it, still open and still assigning them, grant now. */
@@ -171,8 +175,9 @@ export class IncidentGrants {
     let ended = 0;
     for (const grant of grants) {
       const result = await this.deps.service.endIncidentGrant(grant.id, incident);
-      if (result.status === 'ok') ended++;
-      this.logger.info({ incident: incident.id, requestId: grant.id, status: result.status }, 'incident resolved: grant ended');
+      if (result.status !== 'ok') continue;
+      ended++;
+      this.logger.info({ incident: incident.id, incidentStatus: incident.status, requestId: grant.id }, 'incident grant ended (incident resolved, or the person unassigned)');
     }
     return ended;
   }
@@ -186,8 +191,9 @@ export class IncidentGrants {
     await this.deps.audit.append([event], this.clock());
   }
 
+  /** Adapter state (`{prefix}:ad:pagerduty:…`): the family the Redis ACL rules give the bot. */
   private get base(): string {
-    return `${this.deps.keys.base}:pagerduty`;
+    return `${this.deps.keys.base}:ad:pagerduty`;
   }
   private awaitingKey(userId: string): string {
     return `${this.base}:awaiting-key:${userId}`;

@@ -167,6 +167,14 @@ export class FakePagerDutyApi {
     return incident;
   }
 
+  /** Assigns the incident to these users instead (a reassignment, or an escalation to the next level). */
+  reassign(id: string, assignees: string[]): FakePdIncident {
+    const incident = this.incidents.get(id);
+    if (!incident) throw new Error(`no incident ${id}`);
+    incident.assignees = [...assignees];
+    return incident;
+  }
+
   setStatus(id: string, status: FakePdIncident['status']): FakePdIncident {
     const incident = this.incidents.get(id);
     if (!incident) throw new Error(`no incident ${id}`);

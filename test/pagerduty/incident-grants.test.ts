@@ -167,6 +167,36 @@ describe('access granted by the incident', () => {
     await eventually(() => t.pd.notes.find((n) => n.incident === incident.id && n.content.includes(grant.id) && n.content.includes('revoked')));
   }, 40_000);
 
+  test('reassigned away from someone: the grant the incident made them is revoked, and the new assignee is granted', async () => {
+    const daveKey = userSshKey('dave@laptop');
+    try {
+      await t.e2e.ctx.keyService.register(DAVE.id, daveKey.pub, 'slack');
+      const incident = t.pd.trigger(DB_SERVICE, ['PALICE1']);
+      await t.deliver('incident.triggered', incident.id);
+      const aliceGrant = await eventually(async () => (await grantsOf(ALICE.id, incident.id))[0]);
+      await t.e2e.waitForState(aliceGrant.id, 'issued');
+
+      t.pd.reassign(incident.id, ['PDAVE01']);
+      expect((await t.deliver('incident.reassigned', incident.id)).status).toBe(202);
+      const revoked = await t.e2e.waitForState(aliceGrant.id, 'revoked');
+      expect(revoked.closeReason).toMatch(/No longer assigned to PagerDuty incident/);
+      const [unassigned] = await t.e2e.audit((e) => e.type === 'breakglass.incident_unassigned' && e.requestId === aliceGrant.id);
+      expect(unassigned?.data).toMatchObject({ incident: incident.id, assignee: 'PALICE1', action: 'revoked' });
+      const daveGrant = await eventually(async () => (await grantsOf(DAVE.id, incident.id))[0]);
+      await t.e2e.waitForState(daveGrant.id, 'issued');
+
+      // An event that still assigns Dave changes nothing for him.
+      expect((await t.deliver('incident.acknowledged', incident.id)).status).toBe(202);
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await t.e2e.request(daveGrant.id)).state).toBe('issued');
+      t.pd.setStatus(incident.id, 'resolved');
+      await t.deliver('incident.resolved', incident.id);
+      await t.e2e.waitForState(daveGrant.id, 'revoked');
+    } finally {
+      daveKey.remove();
+    }
+  });
+
   test('a resolve event that never arrives: the sweep re-reads the incident and ends its grants', async () => {
     const incident = t.pd.trigger(DB_SERVICE, ['PALICE1']);
     await t.deliver('incident.triggered', incident.id);

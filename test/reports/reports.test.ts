@@ -34,13 +34,13 @@ describe('report access-review over the fixture log', () => {
   });
 
   it('is headed by the chain verification', () => {
-    expect(report.chain).toMatchObject({ ok: true, count: 108, head: { seq: 108 } });
+    expect(report.chain).toMatchObject({ ok: true, count: 119, head: { seq: 119 } });
   });
 
   it('lists every grant with its approvals, channel, break-glass review and early revocation', () => {
-    expect(report.summary).toEqual({ grants: 8, people: 3, resources: 6, breakGlass: 3, refusals: 24, anomalies: 9, events: 108 });
+    expect(report.summary).toEqual({ grants: 9, people: 3, resources: 6, breakGlass: 4, refusals: 25, anomalies: 9, events: 119 });
     const routes = report.grants.map((g) => g.route).sort();
-    expect(routes).toEqual(['admin', 'auto', 'break_glass', 'break_glass', 'incident', 'workflow', 'workflow', 'workflow']);
+    expect(routes).toEqual(['admin', 'auto', 'break_glass', 'break_glass', 'incident', 'incident', 'workflow', 'workflow', 'workflow']);
     const twoStage = report.grants.find((g) => g.resource === 'prod-db')!;
     expect(twoStage.approvals.map((a) => [a.by, a.stage, a.via])).toEqual([
       ['U0BOB', 0, 'slack'],
@@ -54,6 +54,7 @@ describe('report access-review over the fixture log', () => {
       ['U0ALICE', 'PINC001', 'U0CAROL'],
       ['U0MALLORY', 'PINC001', 'open'],
       ['U0ALICE', 'Q100INC', 'U0CAROL'],
+      ['U0ALICE', 'Q101INC', 'U0CAROL'],
     ]);
     expect(report.grants.find((g) => g.route === 'admin')).toMatchObject({ requester: 'U0DAVE', channels: ['cli'] });
   });
@@ -63,7 +64,7 @@ describe('report access-review over the fixture log', () => {
     expect(byKind).toEqual({
       'request.refused NOT_ELIGIBLE': 8,
       'audit.refusals_suppressed RATE_LIMITED': 2,
-      'breakglass.incident_refused NOT_ELIGIBLE': 1,
+      'breakglass.incident_refused NOT_ELIGIBLE': 2,
       'review.refused NOT_APPROVER': 2,
       'access_review.answer_refused NOT_REVIEWER': 1,
       'breakglass.review_refused SELF_APPROVAL': 1,
@@ -85,7 +86,7 @@ describe('report access-review over the fixture log', () => {
     expect(report.totals.map((t) => [t.person, t.resource, t.grants])).toEqual([
       ['U0ALICE', 'batch', 1],
       ['U0ALICE', 'core-router', 1],
-      ['U0ALICE', 'incident-shell', 1],
+      ['U0ALICE', 'incident-shell', 2],
       ['U0ALICE', 'prod-db', 1],
       ['U0ALICE', 'prod-ssh', 1],
       ['U0DAVE', 'prod-ssh', 1],
@@ -131,7 +132,7 @@ describe('report access-review over the fixture log', () => {
     const r = await accessReview(FIXTURE_FILE, 'csv');
     const blocks = r.stdout.split('\r\n\r\n');
     expect(blocks.map((b) => b.split('\r\n')[0])).toEqual(['chain', 'grants', 'refusals', 'access per person and resource', 'anomalies', 'other events']);
-    expect(blocks[1]!.trim().split('\r\n')).toHaveLength(2 + 8);
+    expect(blocks[1]!.trim().split('\r\n')).toHaveLength(2 + 9);
     expect(csvField('=HYPERLINK("http://x")')).toBe(`"'=HYPERLINK(""http://x"")"`);
     expect(csvField('-12.5')).toBe('-12.5');
   });
@@ -141,7 +142,7 @@ describe('report access-review over the fixture log', () => {
     const r = await accessReview(writeLog('unknown.jsonl', events));
     const report = JSON.parse(r.stdout) as AccessReviewReport;
     expect(report.chain.ok).toBe(true);
-    expect(report.other).toEqual([{ type: 'jira.issue_created', count: 1, seqs: [109] }]);
+    expect(report.other).toEqual([{ type: 'jira.issue_created', count: 1, seqs: [120] }]);
   });
 
   it('a tampered log: exit 1, the break heads the report and is an anomaly', async () => {
@@ -187,12 +188,12 @@ describe('report soc2 over the fixture log', () => {
 
   it('counts from the log with sampled request ids, the same sample every time', async () => {
     const evidence = (id: string) => Object.fromEntries(report.controls.find((c) => c.id === id)!.evidence.map((e) => [e.label, e.value]));
-    expect(evidence('CC6.1')).toMatchObject({ 'certificates issued': 7, 'public keys registered': 4, 'public keys refused (weak, malformed, private keys pasted)': 1, 'CA created or rotated': 2 });
-    expect(evidence('CC6.2')).toMatchObject({ 'requests made': 13, 'approved by the workflow': 3, 'auto-approved by a rule': 1, 'break-glass': 2, 'granted by a PagerDuty incident': 1, 'issued by an admin': 1, denied: 2, 'timed out': 1, cancelled: 1, 'access reviews started': 2, 'review answers: keep': 1, 'review answers: remove': 1 });
+    expect(evidence('CC6.1')).toMatchObject({ 'certificates issued': 8, 'public keys registered': 4, 'public keys refused (weak, malformed, private keys pasted)': 1, 'CA created or rotated': 2 });
+    expect(evidence('CC6.2')).toMatchObject({ 'requests made': 14, 'approved by the workflow': 3, 'auto-approved by a rule': 1, 'break-glass': 2, 'granted by a PagerDuty incident': 2, 'issued by an admin': 1, denied: 2, 'timed out': 1, cancelled: 1, 'access reviews started': 2, 'review answers: keep': 1, 'review answers: remove': 1 });
     expect(evidence('CC6.3')).toMatchObject({ 'self-approval attempts refused': 2, 'decisions by non-approvers refused': 3, 'access review removals requested': 1, 'requested removals closed by an admin': 1 });
-    expect(evidence('CC7.3')).toMatchObject({ 'break-glass uses': 3, 'uses tied to an incident': 3, 'break-glass attempts refused (not on call, no incident)': 1 });
+    expect(evidence('CC7.3')).toMatchObject({ 'break-glass uses': 4, 'uses tied to an incident': 4, 'break-glass attempts refused (not on call, no incident)': 1 });
     expect(evidence('CC7.2')).toMatchObject({ 'refusals beyond a person’s rate limit (counted, not written one by one)': 2, 'detector: the worker refused to sign a grant': 2 });
-    expect(evidence('CC7.4')).toMatchObject({ 'break-glass reviews closed': 2, 'break-glass reviews still open': 1 });
+    expect(evidence('CC7.4')).toMatchObject({ 'break-glass reviews closed': 3, 'break-glass reviews still open': 1 });
     expect(evidence('CC8.1')).toMatchObject({ 'configuration loads': 3, 'CA rotations': 1 });
     const cc61 = report.controls.find((c) => c.id === 'CC6.1')!;
     expect(cc61.samples).toHaveLength(5);
@@ -236,7 +237,7 @@ describe('report sources', () => {
       expect(strip(fromRedis.stdout)).toEqual(fromFile);
       // Without --source, the archive is used when AUDIT_DATABASE_URL is set.
       const fromArchive = await runCli(['report', 'access-review', '--since', since, '--until', until, '--format', 'json'], env);
-      expect(JSON.parse(fromArchive.stdout).chain).toMatchObject({ source: 'PostgreSQL archive', redis: 'matches Redis at event 108 (Redis holds 1–108)' });
+      expect(JSON.parse(fromArchive.stdout).chain).toMatchObject({ source: 'PostgreSQL archive', redis: 'matches Redis at event 119 (Redis holds 1–119)' });
       expect(strip(fromArchive.stdout)).toEqual(fromFile);
     } finally {
       await t.cleanup();

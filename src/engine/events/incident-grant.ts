@@ -138,7 +138,7 @@ export function incidentResolved(request: AccessRequest, incident: IncidentFact,
   const bg = request.breakGlass;
   if (!bg || bg.incidentId !== incident.id || !endsWithIncident(request, workflow)) return { kind: 'noop', reason: 'not a grant resting on this incident' };
   if (!isActiveGrant(request.state)) return { kind: 'noop', reason: `the grant is ${request.state}` };
-  if (incident.status !== 'resolved') return { kind: 'noop', reason: `incident ${incident.id} is ${incident.status}` };
+  if (incident.status !== 'resolved') return unassigned(request, incident, ctx);
   if (bg.incidentResolvedAt !== undefined) return { kind: 'noop', reason: 'already shortened for this resolution' };
   const data = { incident: incident.id, incidentNumber: incident.number, service: incident.service, onIncident: bg.onIncident !== undefined };
   const grace = workflow?.break_glass?.on_incident?.grace;
@@ -162,5 +162,25 @@ export function incidentResolved(request: AccessRequest, incident: IncidentFact,
   return {
     ...closed,
     effects: [audit(A.incidentResolved, ctx.actor, 'pagerduty', request.id, { ...data, action: 'revoked' }), ...closed.effects, { type: 'post_incident_note', event: 'ended' }],
+  };
+}
+
+/**
+ * A grant the incident made follows its assignment: when the incident, re-read from PagerDuty, no
+ * longer assigns the person (reassigned, or escalated past them), the grant is revoked, as it would
+ * have been had the incident resolved. A break-glass the person asked for while on call is theirs
+ * until the incident resolves.
+ */
+function unassigned(request: AccessRequest, incident: IncidentFact, ctx: DecisionContext): Decision {
+  const assignee = request.breakGlass?.onIncident?.assignee;
+  if (assignee === undefined || incident.assignees === undefined || incident.assignees.some((a) => a.id === assignee))
+    return { kind: 'noop', reason: `incident ${incident.id} is ${incident.status} and still assigns the requester` };
+  const label = incident.number !== undefined ? `#${incident.number}` : incident.id;
+  const data = { incident: incident.id, incidentNumber: incident.number, service: incident.service, onIncident: true, assignee };
+  const closed = revoked(request, ctx, 'pagerduty', `No longer assigned to PagerDuty incident ${label}`, data);
+  if (closed.kind !== 'transition') return closed;
+  return {
+    ...closed,
+    effects: [audit(A.incidentUnassigned, ctx.actor, 'pagerduty', request.id, { ...data, action: 'revoked' }), ...closed.effects, { type: 'post_incident_note', event: 'ended' }],
   };
 }
