@@ -85,8 +85,10 @@ beforeAll(async () => {
   user = await generateUserKey(dir, { label: 'ed25519', type: 'ed25519' });
   sshd = await startTestSshd({ user: USER, trustedCaKeys: [sshPublicKeyFromKeyObject(ca.publicKey)] });
 
-  // The sessions run side by side; each test below awaits and checks one of them.
-  const wrapped = await certificateFile(3_000, (validBefore) => ({ forceCommand: sessionForceCommand(wrapperPath, validBefore) }));
+  // The sessions run side by side; each test below awaits and checks one of them. The wrapped
+  // certificates live 8 s: long enough for a login (and an interactive shell's startup) to get its
+  // turn on a loaded machine before the wrapper cuts it.
+  const wrapped = await certificateFile(8_000, (validBefore) => ({ forceCommand: sessionForceCommand(wrapperPath, validBefore) }));
   startSession('wrapped command', (token) =>
     sshd.login({
       privateKeyPath: user.privateKeyPath,
@@ -94,7 +96,7 @@ beforeAll(async () => {
       command: `export ACCESS_BOT_SESSION_TEST=${token}; echo started; sleep 30; echo survived`,
     }),
   );
-  const wrappedShell = await certificateFile(3_000, (validBefore) => ({ forceCommand: sessionForceCommand(wrapperPath, validBefore) }));
+  const wrappedShell = await certificateFile(8_000, (validBefore) => ({ forceCommand: sessionForceCommand(wrapperPath, validBefore) }));
   startSession('wrapped interactive shell', (token) =>
     sshd.login({
       privateKeyPath: user.privateKeyPath,
