@@ -149,6 +149,35 @@ describe('break-glass granted by PagerDuty, then reviewed', () => {
   });
 });
 
+describe('break-glass from the request form, where the workflow allows it', () => {
+  test('the form offers the break-glass choice; checked, it is granted at once; not on call, it is refused under the choice', async () => {
+    const incident = t.pd.trigger(API_SERVICE, ['PALICE1'], 'API down');
+    const form = await t.e2e.chooseResource(ALICE.id, await t.e2e.openRequestModal(ALICE.id), 'prod-root-breakglass');
+    expect(JSON.stringify(form.view.blocks)).toContain('"block_id":"breakglass"');
+    const res = await t.e2e.submitRequestModal(ALICE.id, form, { resource: 'prod-root-breakglass', duration: '30m', reason: 'INC-3 restart pgbouncer on api-7', breakGlass: true });
+    expect(res.status).toBe(200);
+    const request = await t.e2e.latestRequestOf(ALICE.id);
+    expect(request.breakGlass).toMatchObject({ incidentId: incident.id, oncall: { level: 1 } });
+    await t.e2e.waitForState(request.id, 'issued');
+
+    const erinForm = await t.e2e.chooseResource(ERIN.id, await t.e2e.openRequestModal(ERIN.id), 'prod-root-breakglass');
+    const refused = await t.e2e.submitRequestModal(ERIN.id, erinForm, { resource: 'prod-root-breakglass', duration: '30m', reason: 'INC-3 look at things', breakGlass: true });
+    expect(viewErrors(refused)).toEqual({ breakglass: expect.stringMatching(/on call in PagerDuty/) });
+
+    // A form without the choice checked goes to the approvers as usual.
+    const normal = await t.e2e.submitRequestModal(ERIN.id, erinForm, { resource: 'prod-root-breakglass', duration: '30m', reason: 'INC-3 look at things', breakGlass: false });
+    expect(normal.status).toBe(200);
+    expect((await t.e2e.latestRequestOf(ERIN.id)).state).toBe('pending');
+  });
+
+  test('a workflow without break-glass does not offer it', async () => {
+    const workflows = Object.entries(WORKFLOWS.resources).find(([, r]) => !(WORKFLOWS.workflows as Record<string, { break_glass?: unknown }>)[r.workflow]?.break_glass);
+    if (!workflows) throw new Error('the fixtures need a resource without break-glass');
+    const form = await t.e2e.chooseResource(ALICE.id, await t.e2e.openRequestModal(ALICE.id), workflows[0]);
+    expect(JSON.stringify(form.view.blocks)).not.toContain('"block_id":"breakglass"');
+  });
+});
+
 test('the grant ends when the incident it rests on resolves (the webhook, re-read from the API)', async () => {
   const incident = t.pd.trigger(API_SERVICE, ['PALICE1'], 'disk full');
   await t.e2e.command(ALICE.id, 'breakglass prod-root-breakglass INC-3 free some disk');

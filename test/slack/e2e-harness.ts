@@ -170,7 +170,7 @@ export class E2e {
   submitRequestModal(
     userId: string,
     view: FakeSlackView,
-    fields: { resource: string; duration?: string; reason?: string; ticket?: string; pubkey?: string },
+    fields: { resource: string; duration?: string; reason?: string; ticket?: string; pubkey?: string; breakGlass?: boolean },
     options?: SlackRequestOptions,
   ): Promise<SlackHttpResponse> {
     const values: Values = {
@@ -181,6 +181,13 @@ export class E2e {
       values.duration = { duration_select: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: fields.duration }, value: fields.duration } } };
     if (fields.ticket !== undefined) values.ticket = { ticket_input: { type: 'plain_text_input', value: fields.ticket } };
     if (fields.pubkey !== undefined) values.pubkey = { pubkey_input: { type: 'plain_text_input', value: fields.pubkey } };
+    if (fields.breakGlass !== undefined)
+      values.breakglass = {
+        breakglass_toggle: {
+          type: 'checkboxes',
+          selected_options: fields.breakGlass ? [{ text: { type: 'plain_text', text: 'Break glass' }, value: 'yes' }] : [],
+        },
+      };
     return this.slack.viewSubmission(
       { userId, view: { id: view.id, callbackId: 'access.request', hash: view.hash, privateMetadata: String(view.view.private_metadata), values } },
       options,

@@ -15,6 +15,7 @@ export const ACTION_IDS = {
   durationSelect: 'duration_select',
   reasonInput: 'reason_input',
   ticketInput: 'ticket_input',
+  breakGlassToggle: 'breakglass_toggle',
   pubkeyInput: 'pubkey_input',
   /** "Close review" on a post-incident review DM (break-glass), and the notes field of its modal. */
   closeReview: 'access.close_review',
@@ -34,6 +35,7 @@ export const REQUEST_BLOCKS = {
   reason: 'reason',
   ticket: 'ticket',
   pubkey: 'pubkey',
+  breakGlass: 'breakglass',
 } as const;
 
 export type RequestBlockId = (typeof REQUEST_BLOCKS)[keyof typeof REQUEST_BLOCKS];

@@ -11,6 +11,7 @@ export function refusalBlock(code: string, message: string, present: readonly Re
   else if (code.startsWith('TICKET_')) block = REQUEST_BLOCKS.ticket;
   else if (code.startsWith('DURATION_')) block = REQUEST_BLOCKS.duration;
   else if (code.startsWith('KEY_')) block = REQUEST_BLOCKS.pubkey;
+  else if (code === 'BREAK_GLASS_NOT_ALLOWED') block = REQUEST_BLOCKS.breakGlass;
   else if (code === 'FIELD_TOO_LONG') block = /ticket/i.test(message) ? REQUEST_BLOCKS.ticket : REQUEST_BLOCKS.reason;
   return present.includes(block) ? block : REQUEST_BLOCKS.resource;
 }

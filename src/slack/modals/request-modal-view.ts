@@ -39,7 +39,7 @@ export interface RequestModalMetadata {
 
 const MetadataSchema = z.object({
   resource: z.string().max(100).optional(),
-  blocks: z.array(z.enum(['resource', 'duration', 'reason', 'ticket', 'pubkey'])).max(5),
+  blocks: z.array(z.enum(['resource', 'duration', 'reason', 'ticket', 'pubkey', 'breakglass'])).max(6),
 });
 
 export function parseRequestModalMetadata(text: string): RequestModalMetadata {
@@ -177,6 +177,29 @@ function ticketBlock(workflow: Workflow): types.InputBlock {
   };
 }
 
+/** Where the workflow allows it: break glass instead of asking approvers (on call, during an incident). */
+function breakGlassBlock(workflow: Workflow): types.InputBlock {
+  const bg = workflow.break_glass!;
+  const needs = bg.require_active_incident ? 'on call in PagerDuty, with an open incident on the service' : 'on call in PagerDuty';
+  return {
+    type: 'input',
+    block_id: REQUEST_BLOCKS.breakGlass,
+    optional: true,
+    label: plain('Emergency'),
+    element: {
+      type: 'checkboxes',
+      action_id: ACTION_IDS.breakGlassToggle,
+      options: [
+        {
+          text: plain('Break glass: access at once, no approver'),
+          description: plain(truncate(`Only when you are ${needs}. Announced at once, reviewed afterwards; at most ${formatDuration(bg.max_duration)}.`, 150)),
+          value: 'yes',
+        },
+      ],
+    },
+  };
+}
+
 function pubkeyBlock(resource: Resource): types.InputBlock {
   const ssh = resource.ssh !== undefined;
   return {
@@ -233,6 +256,10 @@ export function requestModalView(input: RequestModalInput): types.ModalView {
   if (selected?.needsKey) {
     blocks.push(pubkeyBlock(selected.resource));
     present.push(REQUEST_BLOCKS.pubkey);
+  }
+  if (selected?.workflow.break_glass) {
+    blocks.push(breakGlassBlock(selected.workflow));
+    present.push(REQUEST_BLOCKS.breakGlass);
   }
   const metadata: RequestModalMetadata = { blocks: present, ...(selected ? { resource: selected.resource.name } : {}) };
   return {

@@ -38,6 +38,11 @@ function textValue(values: StateValues, block: string, action: string): string {
   return typeof value === 'string' ? value : '';
 }
 
+function checked(values: StateValues, block: string, action: string, option: string): boolean {
+  const selected: unknown = values[block]?.[action]?.selected_options;
+  return Array.isArray(selected) && selected.some((o: unknown) => typeof o === 'object' && o !== null && (o as { value?: unknown }).value === option);
+}
+
 function selectedValue(values: StateValues, block: string, action: string): string | undefined {
   const value: unknown = values[block]?.[action]?.selected_option?.value;
   return typeof value === 'string' && value !== '' && value.length <= 150 ? value : undefined;
@@ -164,6 +169,7 @@ export class RequestModal {
     const reason = textValue(values, REQUEST_BLOCKS.reason, ACTION_IDS.reasonInput);
     const ticket = textValue(values, REQUEST_BLOCKS.ticket, ACTION_IDS.ticketInput).trim();
     const pubkey = blocks.includes(REQUEST_BLOCKS.pubkey) ? textValue(values, REQUEST_BLOCKS.pubkey, ACTION_IDS.pubkeyInput).trim() : '';
+    const breakGlass = blocks.includes(REQUEST_BLOCKS.breakGlass) && checked(values, REQUEST_BLOCKS.breakGlass, ACTION_IDS.breakGlassToggle, 'yes');
 
     let keyFingerprint: string | undefined;
     if (pubkey !== '' && resource) {
@@ -179,6 +185,7 @@ export class RequestModal {
       ...(durationMs !== undefined ? { durationMs } : {}),
       ...(ticket !== '' ? { ticket } : {}),
       ...(keyFingerprint !== undefined ? { keyFingerprint } : {}),
+      ...(breakGlass ? { breakGlass: true } : {}),
     });
     return { kind: 'result', result };
   }
