@@ -9,6 +9,7 @@ import type { Policy } from '../config/policy';
 import { loadPolicy } from '../config/workflow-loader';
 import { KeyService } from '../keys/key-service';
 import type { Logger } from '../log/logger';
+import { MetricsRegistry } from '../metrics/metrics-registry';
 import { BullmqScheduler } from '../queue/bullmq-scheduler';
 import { bullPrefix, CERTIFICATES_QUEUE, TIMERS_QUEUE } from '../queue/queue-names';
 import { EffectRunner } from '../requests/effect-runner';
@@ -58,6 +59,8 @@ export class AppContext {
   /** Where periodic access reviews are sent (Slack, when on). */
   reviewPoster?: ReviewPoster;
   readonly notifierPort: Notifier;
+  /** This process's Prometheus metrics (`GET /metrics` on the bot's and the worker's HTTP servers). */
+  readonly metrics = new MetricsRegistry();
   private currentPolicy: Policy;
 
   private constructor(

@@ -18,6 +18,7 @@ export type HttpMount = (http: HttpServer) => Promise<void> | void;
 export async function startBotProcess(ctx: AppContext, mounts: HttpMount[] = [], port = ctx.env.PORT): Promise<BotProcess> {
   const http = createHttpServer({
     logger: ctx.logger,
+    metrics: ctx.metrics,
     readiness: async () => {
       const checks: Record<string, string> = {};
       try {

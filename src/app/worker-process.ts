@@ -18,6 +18,8 @@ export interface WorkerProcess extends RunningProcess {
   reconciler: Reconciler;
   /** Periodic access reviews (`reviews:` in the workflow files). */
   accessReviews: AccessReviewScheduler;
+  /** True while the BullMQ workers take jobs. */
+  running(): boolean;
 }
 
 function caSummary(ca: CaMaterial) {
@@ -84,6 +86,7 @@ export async function startWorkerProcess(ctx: AppContext): Promise<WorkerProcess
     jobs,
     reconciler,
     accessReviews,
+    running: () => worker.running(),
     stop: async () => {
       await accessReviews.stop();
       await worker.close();

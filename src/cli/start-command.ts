@@ -5,6 +5,7 @@ import { hasCa, initCa } from '../ca/ca-directory';
 import { x509CaFingerprint } from '../ca/certificate-signer';
 import { startBotProcess } from '../app/bot-process';
 import type { RunningProcess } from '../app/running-process';
+import { startWorkerHttp } from '../app/worker-http';
 import { startWorkerProcess } from '../app/worker-process';
 import { describeIntegrations, loadEnv } from '../config/env';
 import { createLogger, wantsPrettyLogs } from '../log/logger';
@@ -37,7 +38,8 @@ Options:
   worker: `Usage: access-bot worker
 
 Runs the CA worker: signs and revokes certificates, fires timers. The only process reading CA keys.
-Settings come from the environment (README: Configuration).
+It answers /healthz, /readyz and /metrics on $WORKER_PORT (default 3001). Settings come from the
+environment (README: Configuration).
 
 Options:
   -h, --help  show this help
@@ -109,7 +111,12 @@ async function run(role: Role, args: string[], io: CliIo): Promise<number> {
     // Slack's outgoing side goes on ctx before the worker starts: its first timers may send messages.
     const slack = env.slack && role !== 'worker' ? createSlackIntegration(ctx, env.slack) : undefined;
     if (env.slack && role === 'worker') await createSlackOutbound(ctx, env.slack).start();
-    if (role !== 'serve') running.push(await startWorkerProcess(ctx));
+    if (role !== 'serve') {
+      const worker = await startWorkerProcess(ctx);
+      running.push(worker);
+      // `start` answers health and metrics on the bot's port; a lone worker has its own.
+      if (role === 'worker') running.push(await startWorkerHttp(ctx, () => worker.running()));
+    }
     if (role !== 'worker') {
       running.push(await startBotProcess(ctx, [...(slack ? [slack.mount] : []), ...(pagerduty ? [pagerduty.mount] : [])]));
       if (pagerduty) {

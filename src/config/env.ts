@@ -66,6 +66,8 @@ const EnvSchema = z.object({
     .default('access-bot'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().trim().default('0.0.0.0'),
+  /** `access-bot worker`'s own HTTP listener: /healthz, /readyz, /metrics (0 picks a free port). */
+  WORKER_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** json, pretty, or unset: pretty when stderr is a terminal, JSON otherwise. */
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { AccessBotError } from '../errors/access-bot-error';
 import type { Logger } from '../log/logger';
+import type { MetricsRegistry } from '../metrics/metrics-registry';
 
 export interface Readiness {
   ready: boolean;
@@ -17,6 +18,8 @@ export interface HttpServerOptions {
   readinessTimeoutMs?: number;
   /** How long close() lets in-flight requests finish before cutting their sockets. Default 5 s. */
   shutdownGraceMs?: number;
+  /** Served at `GET /metrics` (Prometheus text format) when given. */
+  metrics?: MetricsRegistry;
 }
 
 export interface HttpServer {
@@ -137,6 +140,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     if (closing) result = { ready: false, checks: { ...result.checks, server: 'shutting down' } };
     res.status(result.ready ? 200 : 503).json({ ready: result.ready, checks: result.checks });
   });
+
+  if (options.metrics) app.get('/metrics', options.metrics.handler());
 
   // Everything mounted later goes in here, so it always sits before the 404 and error handlers below.
   const routes = express.Router();

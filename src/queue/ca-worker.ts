@@ -84,6 +84,11 @@ export class CaWorker {
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
   }
 
+  /** True while every BullMQ worker is taking jobs (the worker's /readyz). */
+  running(): boolean {
+    return this.workers.length > 0 && this.workers.every((w) => w.isRunning());
+  }
+
   /** Finishes the jobs in hand, takes no more. */
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.close()));
