@@ -1,4 +1,4 @@
-import { bodyHash, bodyOf, chainHash, GENESIS_HASH } from './audit-chain';
+import { GENESIS_HASH, linkFormat } from './audit-chain';
 import type { AuditEvent } from './audit-event';
 import {
   describeFilter,
@@ -104,7 +104,7 @@ export async function verifyExportFile(lines: AsyncIterable<ExportFileLine>, anc
       if (event.seq === expected && event.prev !== last.hash)
         return broken(event.seq, 'previous-hash link does not match the event before it: reordered or replaced', id);
     }
-    if (chainHash(event.prev, bodyHash(bodyOf(event)), event.seq) !== event.hash)
+    if (linkFormat(event) === 0)
       return broken(event.seq, 'hash does not match the content: the event was altered', id);
     if (anchor && event.seq === anchor.seq) anchorFound = event.hash === anchor.hash;
     last = event;

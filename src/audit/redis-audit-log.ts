@@ -3,9 +3,10 @@ import type { Redis } from 'ioredis';
 import type { AuditInput } from '../engine/types';
 import { LuaScript } from '../store/lua-script';
 import type { RedisKeys } from '../store/redis-keys';
-import { bodyHash, GENESIS_HASH, verifyChain, type VerifyResult } from './audit-chain';
+import { bodyDigest, GENESIS_HASH, verifyChain, type VerifyResult } from './audit-chain';
 import { canonicalJson } from './canonical-json';
 import type { AuditBody, AuditEvent } from './audit-event';
+import { sha256Midstate } from './sha256-midstate';
 
 const appendOnly = LuaScript.fromFile(path.join(__dirname, 'lua', 'append-only.lua'));
 
@@ -26,13 +27,17 @@ export class RedisAuditLog {
     private readonly keys: RedisKeys,
   ) {}
 
-  /** Bodies and body hashes, flattened as the Lua append expects them. */
+  /**
+   * Bodies and the SHA-256 state after their digest block, flattened as the Lua append expects
+   * them: Node does all the hashing it can before the append, so Redis hashes one block per event.
+   */
   static prepare(inputs: AuditInput[], now: number): string[] {
     const at = new Date(now).toISOString();
     return inputs.flatMap((input) => {
       const body: AuditBody = { type: input.type, at, actor: input.actor, data: input.data };
       if (input.requestId !== undefined) body.requestId = input.requestId;
-      return [canonicalJson(body), bodyHash(body)];
+      const canonical = canonicalJson(body);
+      return [canonical, sha256Midstate(bodyDigest(canonical))];
     });
   }
 

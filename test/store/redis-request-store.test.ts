@@ -1,9 +1,11 @@
 import path from 'node:path';
-import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { chainHashV2 } from '../../src/audit/audit-chain';
 import { RedisAuditLog } from '../../src/audit/redis-audit-log';
+import { sha256Midstate } from '../../src/audit/sha256-midstate';
 import { readLuaSource } from '../../src/store/lua-script';
 
-const SHA256_LUA = readLuaSource(path.join(__dirname, '../../src/audit/lua/sha256.lua'));
+const SHA256_FINISH_LUA = readLuaSource(path.join(__dirname, '../../src/audit/lua/sha256-finish.lua'));
 import { decide } from '../../src/engine/request-machine';
 import type { AccessRequest, Actor, AuditInput, Effect } from '../../src/engine/types';
 import { RedisRequestStore } from '../../src/store/redis-request-store';
@@ -60,12 +62,14 @@ function submitEffects(id: string, approvers: string[], requester: Actor): Effec
   return submitDecision(id, approvers, requester).effects;
 }
 
-describe('Lua SHA-256 inside Redis', () => {
-  it('matches Node crypto for inputs of every length across block boundaries', async () => {
-    const script = `${SHA256_LUA}\nlocal out = {}\nfor i = 1, #ARGV do out[i] = sha256_hex(ARGV[i]) end\nreturn out`;
-    const inputs = Array.from({ length: 140 }, (_, n) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 37 + n) % 256)));
-    const got = (await t.redis.eval(script, 0, ...inputs)) as string[];
-    expect(got).toEqual(inputs.map((b) => createHash('sha256').update(b).digest('hex')));
+describe('the chain link, started in Node and finished in Redis', () => {
+  it('equals Node crypto\'s SHA-256(digest ‖ prev ‖ seq) for random digests and prevs, and seqs up to 2^53', async () => {
+    const script = `${SHA256_FINISH_LUA}\nlocal out = {}\nfor i = 1, #ARGV, 3 do out[#out + 1] = sha256_finish_hex(ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])) end\nreturn out`;
+    const seqs = [1, 2, 255, 256, 65_535, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 2 ** 40 + 12_345, Number.MAX_SAFE_INTEGER];
+    const cases = Array.from({ length: 60 }, (_, i) => ({ digest: randomBytes(64), prev: randomBytes(32).toString('hex'), seq: seqs[i % seqs.length]! }));
+    cases.push({ digest: Buffer.alloc(64, 0xff), prev: 'f'.repeat(64), seq: 7 }, { digest: Buffer.alloc(64), prev: '0'.repeat(64), seq: 1 });
+    const got = (await t.redis.eval(script, 0, ...cases.flatMap((c) => [sha256Midstate(c.digest), c.prev, String(c.seq)]))) as string[];
+    expect(got).toEqual(cases.map((c) => chainHashV2(c.prev, c.digest, c.seq)));
   });
 });
 

@@ -1,14 +1,14 @@
--- @include "sha256.lua"
--- append_audit(stream, head, argv, first, count): appends `count` events whose (body, body hash)
--- pairs start at argv[first]; returns the sequence number of the last one.
+-- @include "sha256-finish.lua"
+-- append_audit(stream, head, argv, first, count): appends `count` events whose (body, digest
+-- midstate) pairs start at argv[first]; returns the sequence number of the last one.
 local function append_audit(stream, head, argv, first, count)
   local state = redis.call('HMGET', head, 'seq', 'hash')
   local seq = tonumber(state[1]) or 0
   local prev = state[2] or string.rep('0', 64)
   for i = 0, count - 1 do
-    local body, body_hash = argv[first + 2 * i], argv[first + 2 * i + 1]
+    local body, midstate = argv[first + 2 * i], argv[first + 2 * i + 1]
     seq = seq + 1
-    local hash = sha256_hex(hex_to_bin(prev) .. hex_to_bin(body_hash) .. uint64_be(seq))
+    local hash = sha256_finish_hex(midstate, prev, seq)
     redis.call('XADD', stream, '*', 'seq', seq, 'prev', prev, 'hash', hash, 'body', body)
     prev = hash
   end
