@@ -9,7 +9,11 @@ import type { Policy } from '../config/policy';
 import { loadPolicy } from '../config/workflow-loader';
 import { KeyService } from '../keys/key-service';
 import type { Logger } from '../log/logger';
+import { AuditSinkMetrics } from '../metrics/audit-sink-metrics';
+import { ExternalCallMetrics } from '../metrics/external-call-metrics';
 import { MetricsRegistry } from '../metrics/metrics-registry';
+import { QueueMetrics } from '../metrics/queue-metrics';
+import { RequestMetrics } from '../metrics/request-metrics';
 import { BullmqScheduler } from '../queue/bullmq-scheduler';
 import { bullPrefix, CERTIFICATES_QUEUE, TIMERS_QUEUE } from '../queue/queue-names';
 import { EffectRunner } from '../requests/effect-runner';
@@ -61,6 +65,9 @@ export class AppContext {
   readonly notifierPort: Notifier;
   /** This process's Prometheus metrics (`GET /metrics` on the bot's and the worker's HTTP servers). */
   readonly metrics = new MetricsRegistry();
+  /** Calls to Slack, PagerDuty and Jira: clients record each attempt here. */
+  readonly externalCalls = new ExternalCallMetrics(this.metrics);
+  readonly requestMetrics: RequestMetrics;
   private currentPolicy: Policy;
 
   private constructor(
@@ -87,6 +94,9 @@ export class AppContext {
     this.certificatesQueue = new Queue(CERTIFICATES_QUEUE, { connection: this.bullConnection, prefix, defaultJobOptions });
     this.timersQueue = new Queue(TIMERS_QUEUE, { connection: this.bullConnection, prefix, defaultJobOptions });
     this.scheduler = new BullmqScheduler(this.certificatesQueue, this.timersQueue);
+    this.requestMetrics = new RequestMetrics(this.metrics, (state) => this.store.countByState(state));
+    new QueueMetrics(this.metrics, () => [this.certificatesQueue, this.timersQueue]);
+    new AuditSinkMetrics(this.metrics, this.redis, this.keys);
     this.directory = integrations.directory ?? new StaticDirectory();
     this.notifier = integrations.notifier ?? new LogNotifier(logger);
     this.oncall = integrations.oncall ?? new NoOnCall();
@@ -124,6 +134,7 @@ export class AppContext {
       effects: this.effects,
       logger,
       expiryWarningMs: env.EXPIRY_WARNING,
+      observer: this.requestMetrics,
     });
   }
 

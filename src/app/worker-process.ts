@@ -58,7 +58,7 @@ export async function startWorkerProcess(ctx: AppContext): Promise<WorkerProcess
     audit: ctx.audit,
     logger,
   });
-  const reconciler = new Reconciler(ctx.store, ctx.service, ctx.scheduler, () => ctx.policy, logger);
+  const reconciler = new Reconciler(ctx.store, ctx.service, ctx.scheduler, () => ctx.policy, logger, Date.now, { metrics: ctx.metrics });
   await jobs.publish();
 
   const worker = new CaWorker({

@@ -3,6 +3,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { api } from '@pagerduty/pdjs';
 import type { z } from 'zod';
 import type { Logger } from '../log/logger';
+import { pathTemplate, type CallOutcome, type ExternalCallMetrics } from '../metrics/external-call-metrics';
 import { PagerDutyApiError } from './errors/pagerduty-api-error';
 import { PagerDutyAuthError } from './errors/pagerduty-auth-error';
 import { PagerDutyResponseError } from './errors/pagerduty-response-error';
@@ -26,6 +27,8 @@ export interface PagerDutyClientOptions {
   backoffMs?: number;
   /** The most items one list walks (pages of 100); PagerDuty's offset pagination stops at 10,000. Default 2,000. */
   maxListItems?: number;
+  /** Counts every attempt (access_bot_external_calls_total{service="pagerduty"}). */
+  calls?: ExternalCallMetrics;
 }
 
 const PAGE_LIMIT = 100;
@@ -159,8 +162,18 @@ export class PagerDutyClient {
     throw new PagerDutyApiError(what, status, detail.slice(0, 300));
   }
 
+  /** One HTTP exchange, counted by method, path (ids replaced) and outcome. */
+  private attempt(method: 'GET' | 'POST', path: string, query: Query, what: string, data?: object, headers: Record<string, string> = {}, timeoutMs = this.timeoutMs): Promise<Answer> {
+    const run = () => this.exchange(method, path, query, what, data, headers, timeoutMs);
+    if (!this.options.calls) return run();
+    const outcomeOfStatus = (status: number): CallOutcome => (status === 429 ? 'rate_limited' : status >= 500 ? 'unavailable' : status >= 400 ? 'error' : 'ok');
+    return this.options.calls.track('pagerduty', `${method} ${pathTemplate(path)}`, run, (answer) => outcomeOfStatus(answer.status), (err) =>
+      err instanceof PagerDutyUnavailableError ? (/429/.test(err.message) ? 'rate_limited' : 'unavailable') : 'error',
+    );
+  }
+
   /** One HTTP exchange through pdjs, aborted after the timeout; never leaves a timer of ours behind. */
-  private async attempt(
+  private async exchange(
     method: 'GET' | 'POST',
     path: string,
     query: Query,

@@ -34,6 +34,7 @@ export function createPagerDutyIntegration(ctx: AppContext, settings: PagerDutyS
     fromEmail: settings.fromEmail,
     timeoutMs: settings.timeoutMs,
     logger: ctx.logger,
+    calls: ctx.externalCalls,
   });
   const oncall = new PagerDutyOnCall({ client, logger: ctx.logger });
   ctx.oncall = oncall;

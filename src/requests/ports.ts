@@ -103,6 +103,11 @@ export interface RequestStore {
   listByRequester(userId: string, limit?: number): Promise<AccessRequest[]>;
 }
 
+/** Told of every committed transition (metrics): must not throw, and must not wait on I/O. */
+export interface TransitionObserver {
+  transitioned(previous: AccessRequest | undefined, next: AccessRequest, now: number): void;
+}
+
 /** The audit log, for events that belong to no state change. */
 export interface AuditAppender {
   append(inputs: AuditInput[], now: number): Promise<number>;

@@ -21,7 +21,7 @@ import {
 import type { Logger } from '../log/logger';
 import type { EffectRunner } from './effect-runner';
 import { TransitionConflictError } from './errors/transition-conflict-error';
-import type { AuditAppender, Directory, KeyRegistry, OnCall, RateLimiter, RequestStore } from './ports';
+import type { AuditAppender, Directory, KeyRegistry, OnCall, RateLimiter, RequestStore, TransitionObserver } from './ports';
 import { RECENT_GRANTS_WINDOW_MS } from './approval-facts';
 import { newRequestId } from './request-id';
 
@@ -77,6 +77,8 @@ export interface RequestServiceDeps {
   clock?: () => number;
   newId?: () => string;
   expiryWarningMs?: number;
+  /** Metrics: every committed transition. */
+  observer?: TransitionObserver;
 }
 
 const MAX_ATTEMPTS = 20;
@@ -388,6 +390,7 @@ export class RequestService {
     if (next.adminIssued && !current && attestAdminIssue) next = { ...next, adminIssued: { ...next.adminIssued, attestation: attestAdminIssue(next) } };
     const committed = await this.deps.store.commit(current, next, auditsOf(decision.effects), now);
     if (!committed.ok) return 'conflict';
+    this.deps.observer?.transitioned(current, committed.request, now);
     await this.deps.effects.run(committed.request, decision.effects);
     return { status: 'ok', request: committed.request };
   }

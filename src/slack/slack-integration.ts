@@ -54,7 +54,12 @@ export interface SlackIntegration {
  * escalations, certificate delivery and expiry notices.
  */
 export function createSlackOutbound(ctx: AppContext, settings: SlackSettings): SlackOutbound {
-  const client = createSlackWebClient({ botToken: settings.botToken, logger: ctx.logger, ...(settings.apiUrl ? { apiUrl: settings.apiUrl } : {}) });
+  const client = createSlackWebClient({
+    botToken: settings.botToken,
+    logger: ctx.logger,
+    fetch: ctx.externalCalls.slackFetch(),
+    ...(settings.apiUrl ? { apiUrl: settings.apiUrl } : {}),
+  });
   ctx.directory = new SlackDirectory({ client, oncall: ctx.oncallPort, logger: ctx.logger });
   ctx.notifier = SlackNotifier.forContext(ctx, client);
   ctx.reviewPoster = new SlackReviewPoster(client, ctx.directory, () => ctx.policy);
@@ -105,6 +110,7 @@ export function createSlackIntegration(ctx: AppContext, settings: SlackSettings,
     transport = createSlackApp({
       botToken: settings.botToken,
       logger: ctx.logger,
+      fetch: ctx.externalCalls.slackFetch(),
       onSignatureRefused: (reason, remoteAddress) => {
         signatureAudit
           .append({

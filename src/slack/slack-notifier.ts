@@ -53,6 +53,8 @@ export interface SlackNotifierOptions {
   /** How often servers fetch the KRL (KRL_REFRESH_INTERVAL), and where (PUBLIC_URL): said in the revoke DM. */
   krlRefreshMs?: number;
   publicUrl?: string;
+  /** Told when a certificate DM went out (the click-to-certificate metric). */
+  onCertificateDelivered?: (request: AccessRequest) => void;
 }
 
 interface Outgoing {
@@ -99,6 +101,7 @@ export class SlackNotifier implements Notifier {
       logger: ctx.logger,
       krlRefreshMs: ctx.env.KRL_REFRESH_INTERVAL,
       ...(ctx.env.PUBLIC_URL ? { publicUrl: ctx.env.PUBLIC_URL } : {}),
+      onCertificateDelivered: (request) => ctx.requestMetrics.certificateDelivered(request),
     });
   }
 
@@ -219,6 +222,7 @@ export class SlackNotifier implements Notifier {
     });
     const at = await this.dm(request.requester.id, message);
     if (notice === 'issued' && request.certificate) {
+      this.options.onCertificateDelivered?.(request);
       await this.options.audit.append(
         [
           {

@@ -39,6 +39,8 @@ export interface SlackTransportOptions {
   retryConfig?: webApi.RetryOptions;
   /** Per-call Web API timeout. Default 10 s (the client's own default is none). */
   apiTimeoutMs?: number;
+  /** The HTTP client under the WebClient: ExternalCallMetrics.slackFetch() counts every attempt. */
+  fetch?: webApi.WebClientOptions['fetch'];
   /** How long stop() waits for handlers still working after their ack. Default 10 s. */
   drainTimeoutMs?: number;
   /** HTTP mode: told of every request refused for its signature (to audit it). */
@@ -173,6 +175,7 @@ export function createSlackApp(options: SlackTransportOptions): SlackTransport {
   const clientOptions: webApi.WebClientOptions = {
     retryConfig: options.retryConfig ?? DEFAULT_RETRY,
     timeout: options.apiTimeoutMs ?? 10_000,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.apiUrl ? { slackApiUrl: options.apiUrl.endsWith('/') ? options.apiUrl : `${options.apiUrl}/` } : {}),
   };
 

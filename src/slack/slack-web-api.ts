@@ -27,6 +27,8 @@ export interface SlackWebClientOptions {
   logger: Logger;
   retryConfig?: webApi.RetryOptions;
   timeoutMs?: number;
+  /** The HTTP client under the WebClient: ExternalCallMetrics.slackFetch() counts every attempt. */
+  fetch?: webApi.WebClientOptions['fetch'];
 }
 
 /**
@@ -41,6 +43,7 @@ export function createSlackWebClient(options: SlackWebClientOptions): WebClient 
     ...(options.apiUrl ? { slackApiUrl: options.apiUrl.endsWith('/') ? options.apiUrl : `${options.apiUrl}/` } : {}),
     retryConfig: options.retryConfig ?? { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 4_000, randomize: true },
     timeout: options.timeoutMs ?? 10_000,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
     logLevel: LogLevel.WARN,
     logger: {
       debug: () => undefined,

@@ -148,6 +148,48 @@ export class RedisRequestStore implements RequestStore {
     return requests.filter((r) => r.state === 'pending' && r.approvers.includes(userId));
   }
 
+  /**
+   * Every request in a state, oldest first, a batch at a time: what the reconciler walks, however
+   * many there are. See walkIndex for why requests leaving the state meanwhile cost no skipped one.
+   */
+  async *walkByState(state: RequestState, batch = 500): AsyncGenerator<AccessRequest[]> {
+    for await (const ids of this.walkIndex(this.keys.stateIndex(state), '+inf', batch)) yield this.getMany(ids);
+  }
+
+  /** Approved or issued grants whose window ends at or before `until`, soonest first, a batch at a time. */
+  async *walkActiveEndingBy(until: number, batch = 500): AsyncGenerator<AccessRequest[]> {
+    for await (const ids of this.walkIndex(this.keys.expiryIndex, String(until), batch)) yield this.getMany(ids);
+  }
+
+  /**
+   * Members of a sorted set in score order, `batch` at a time, up to `max`. The cursor is the last
+   * (score, member) seen, not a rank: the walk's own work removes members (a pending request timing
+   * out leaves the pending index), which would shift ranks and skip the members behind them. Members
+   * of equal score come in member order, so the ones at the cursor's score already seen are dropped;
+   * a run of equal scores longer than a batch is paged through with an offset.
+   */
+  private async *walkIndex(key: string, max: string, batch: number): AsyncGenerator<string[]> {
+    let cursor: { score: number; member: string } | undefined;
+    let skip = 0;
+    for (;;) {
+      const min = cursor ? String(cursor.score) : '-inf';
+      const flat = await this.redis.zrangebyscore(key, min, max, 'WITHSCORES', 'LIMIT', skip, batch);
+      if (flat.length === 0) return;
+      const rows: { member: string; score: number }[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) rows.push({ member: flat[i]!, score: Number(flat[i + 1]) });
+      const fresh = cursor ? rows.filter((r) => r.score > cursor!.score || r.member > cursor!.member) : rows;
+      if (fresh.length === 0) {
+        skip += rows.length;
+      } else {
+        yield fresh.map((r) => r.member);
+        const last = fresh[fresh.length - 1]!;
+        cursor = { score: last.score, member: last.member };
+        skip = 0;
+      }
+      if (rows.length < batch) return;
+    }
+  }
+
   /** Approved or issued grants whose window ends at or before `until`. */
   async listActiveEndingBy(until: number, limit = 500): Promise<AccessRequest[]> {
     return this.getMany(await this.redis.zrangebyscore(this.keys.expiryIndex, '-inf', until, 'LIMIT', 0, limit));
