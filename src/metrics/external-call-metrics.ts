@@ -52,6 +52,28 @@ export class ExternalCallMetrics {
   }
 
   /**
+   * A `fetch` for a REST client (Jira): every call counted as `GET /rest/api/3/issue/:id`, its
+   * outcome read from the HTTP status (2xx and 3xx ok, 429 rate_limited, 5xx unavailable, other 4xx error).
+   */
+  restFetch(service: string, inner: FetchLike = (url, init) => fetch(url, init)): FetchLike {
+    return async (url, init) => {
+      const method = `${(init?.method ?? 'GET').toUpperCase()} ${pathTemplate(new URL(String(url)).pathname)}`;
+      const started = process.hrtime.bigint();
+      const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
+      let response: Response;
+      try {
+        response = await inner(url, init);
+      } catch (err) {
+        this.record(service, method, 'unavailable', elapsed());
+        throw err;
+      }
+      const outcome: CallOutcome = response.status === 429 ? 'rate_limited' : response.status >= 500 ? 'unavailable' : response.status >= 400 ? 'error' : 'ok';
+      this.record(service, method, outcome, elapsed());
+      return response;
+    };
+  }
+
+  /**
    * A `fetch` for Slack's WebClient (its `fetch` option): every Web API attempt counted by method
    * (the URL's last path segment). A 200 is read (from a clone) for Slack's `ok` flag.
    */

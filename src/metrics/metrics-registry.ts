@@ -88,6 +88,21 @@ export class MetricsRegistry {
     }) as Gauge<L>;
   }
 
+  /**
+   * One read shared by several gauges' collect callbacks in the same scrape. prom-client collects
+   * every metric at once, so a gauge set from inside another gauge's collect would be read before it
+   * is set; instead each collects from this shared read, which runs once per scrape.
+   */
+  static shared<T>(read: () => Promise<T>): () => Promise<T> {
+    let inFlight: Promise<T> | undefined;
+    return () => {
+      inFlight ??= read().finally(() => {
+        inFlight = undefined;
+      });
+      return inFlight;
+    };
+  }
+
   /** The exposition text, as Prometheus scrapes it. */
   async text(): Promise<string> {
     return this.registry.metrics();

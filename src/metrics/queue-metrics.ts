@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { MetricsRegistry } from './metrics-registry';
+import { MetricsRegistry } from './metrics-registry';
 
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed'] as const;
 
@@ -10,19 +10,29 @@ const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children
  */
 export class QueueMetrics {
   constructor(metrics: MetricsRegistry, queues: () => Queue[], clock: () => number = Date.now) {
-    const depth = metrics.gauge({ name: 'queue_jobs', help: 'Jobs in a BullMQ queue by state (Redis-wide)', labelNames: ['queue', 'state'] });
+    const read = MetricsRegistry.shared(() =>
+      Promise.all(
+        queues().map(async (queue) => {
+          const counts = await queue.getJobCounts(...STATES);
+          const [oldest] = await queue.getJobs(['wait', 'prioritized'], 0, 0, true);
+          return { name: queue.name, counts, oldestAgeSeconds: oldest ? Math.max(0, clock() - oldest.timestamp) / 1000 : 0 };
+        }),
+      ),
+    );
+    metrics.gauge({
+      name: 'queue_jobs',
+      help: 'Jobs in a BullMQ queue by state (Redis-wide)',
+      labelNames: ['queue', 'state'],
+      collect: async (gauge) => {
+        for (const q of await read()) for (const state of STATES) gauge.set({ queue: q.name, state }, q.counts[state] ?? 0);
+      },
+    });
     metrics.gauge({
       name: 'queue_oldest_waiting_seconds',
       help: 'Age of the oldest job waiting to run in a BullMQ queue, 0 when none waits (Redis-wide)',
       labelNames: ['queue'],
       collect: async (gauge) => {
-        for (const queue of queues()) {
-          const counts = await queue.getJobCounts(...STATES);
-          for (const state of STATES) depth.set({ queue: queue.name, state }, counts[state] ?? 0);
-          // The wait list is pushed on the left: the oldest waiting job is its last entry.
-          const [oldest] = await queue.getJobs(['wait', 'prioritized'], 0, 0, true);
-          gauge.set({ queue: queue.name }, oldest ? Math.max(0, clock() - oldest.timestamp) / 1000 : 0);
-        }
+        for (const q of await read()) gauge.set({ queue: q.name }, q.oldestAgeSeconds);
       },
     });
   }
