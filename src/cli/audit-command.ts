@@ -17,7 +17,7 @@ import { verifyArchive } from './audit-verify-archive';
 import type { OverlapResult } from '../audit/postgres/archive-overlap';
 
 const HELP = `Usage:
-  access-bot audit verify [--source redis|postgres] [--file FILE] [--anchor SEQ:HASH] [--json]
+  access-bot audit verify [--source redis|postgres] [--file FILE] [--anchor SEQ:HASH [--since SEQ]] [--json]
       Proves the audit log unbroken (exit 0, prints the count and head hash), or names the first
       bad event (exit 1). --file verifies an exported JSON-lines file instead of Redis: its trailer
       shows a cut end; it says what it cannot prove (a file with no trailer, a filtered export).
@@ -25,6 +25,8 @@ const HELP = `Usage:
       that its head matches Redis where both hold events. Redis is verified from its chain anchor
       when retention trimmed archived events.
       --anchor checks that the log still contains a head you recorded earlier.
+      --since SEQ, with --anchor SEQ:HASH at that event, verifies only the events after it: run it
+      with the head the last run printed to prove the log incrementally.
   access-bot audit export [--since T] [--until T] [--request ID] [--user U] [--type TYPE]
       Prints events as JSON lines between a header line and a trailer line (count, last event,
       the log's head, the filter). T is a date (2026-11-01, 2026-11-01T09:00:00Z) or a duration
@@ -64,7 +66,14 @@ async function verify(rest: string[], io: CliIo): Promise<number> {
   const { values } = parseOptions(
     {
       args: rest,
-      options: { file: { type: 'string' }, source: { type: 'string' }, anchor: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        file: { type: 'string' },
+        source: { type: 'string' },
+        anchor: { type: 'string' },
+        since: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
     },
     help,
@@ -78,6 +87,16 @@ async function verify(rest: string[], io: CliIo): Promise<number> {
     const m = /^(\d+):([0-9a-f]{64})$/.exec(values.anchor);
     if (!m) throw new UsageError('--anchor takes SEQ:HASH as printed by an earlier `audit verify`.');
     anchor = { seq: Number(m[1]), hash: m[2]! };
+  }
+
+  let since: number | undefined;
+  if (typeof values.since === 'string') {
+    if (!/^\d{1,15}$/.test(values.since)) throw new UsageError(`--since takes an event's sequence number (SEQ), not "${values.since}".\n\n${help}`);
+    since = Number(values.since);
+    if (!anchor || anchor.seq !== since)
+      throw new UsageError(`--since ${since} starts from a point you proved before: give it with --anchor ${since}:HASH (the head an earlier \`audit verify\` printed).\n\n${help}`);
+    if (typeof values.file === 'string' || (values.source ?? 'redis') !== 'redis') throw new UsageError(`--since verifies the Redis log; use it without --file and --source.\n\n${help}`);
+    return verifySince(io, anchor, values.json === true);
   }
 
   if (typeof values.file === 'string') {
@@ -140,6 +159,51 @@ async function verify(rest: string[], io: CliIo): Promise<number> {
         `${result.count} events before it verified.\n`,
     );
   return result.ok ? EXIT.OK : EXIT.NEGATIVE;
+}
+
+/**
+ * Verifies only what was appended after an anchor proved by an earlier run: finds the anchor's
+ * event by bisecting the stream, checks its hash is the one recorded, and walks the chain from it.
+ */
+async function verifySince(io: CliIo, anchor: { seq: number; hash: string }, json: boolean): Promise<number> {
+  const { log, close } = openLog(io);
+  let result: VerifyResult;
+  try {
+    const head = await log.head();
+    const id = await log.locate(anchor.seq);
+    const [at] = id ? await collect(log.read({ fromId: id, toSeq: anchor.seq, batch: 1 })) : [];
+    if (!at) {
+      const trimmed = await log.anchor();
+      const problem =
+        trimmed && trimmed.seq >= anchor.seq
+          ? `event ${anchor.seq} was trimmed from Redis (it keeps events after ${trimmed.seq}): verify from the retention anchor, or the archive with --source postgres`
+          : `the log has no event ${anchor.seq}: history was cut`;
+      result = { ok: false, count: 0, firstBad: { seq: anchor.seq, problem } };
+    } else if (at.hash !== anchor.hash) {
+      result = { ok: false, count: 0, firstBad: { seq: anchor.seq, ...(at.id ? { id: at.id } : {}), problem: `the log does not contain the anchor ${anchor.seq}:${anchor.hash}: history was rewritten` } };
+    } else {
+      const after = async function* () {
+        for await (const event of log.read({ fromId: id!, toSeq: head.seq })) if (event.seq > anchor.seq) yield event;
+      };
+      result = await verifyChain(after(), head, anchor);
+    }
+  } finally {
+    await close();
+  }
+  if (json) io.stdout.write(`${JSON.stringify({ ...result, from: anchor })}\n`);
+  else if (result.ok) io.stdout.write(`ok: ${result.count} events after the anchor ${anchor.seq}, chain unbroken; head ${result.head.seq}:${result.head.hash}\n`);
+  else
+    io.stdout.write(
+      `BROKEN at event ${result.firstBad.seq}${result.firstBad.id ? ` (stream id ${result.firstBad.id})` : ''}: ${result.firstBad.problem}\n` +
+        `${result.count} events after the anchor verified.\n`,
+    );
+  return result.ok ? EXIT.OK : EXIT.NEGATIVE;
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
 }
 
 async function exportEvents(rest: string[], io: CliIo): Promise<number> {

@@ -46,6 +46,14 @@ export class RedisKeys {
   get auditHead(): string {
     return `${this.base}:audit:head`;
   }
+  /** Stream ids of a request's audit events, in order (`audit export --request`). */
+  auditRequestIndex(requestId: string): string {
+    return `${this.base}:audit:req:${requestId}`;
+  }
+  /** Stream ids of the audit events a person did or is named in, in order (`audit export --user`). */
+  auditUserIndex(userId: string): string {
+    return `${this.base}:audit:user:${userId}`;
+  }
   /** The last event trimmed from the stream (archived): where verification of the stream starts. */
   get auditAnchor(): string {
     return `${this.base}:audit:anchor`;

@@ -66,7 +66,7 @@ export class RedisRequestStore implements RequestStore {
       slots.release.length,
       slots.take.length,
       this.keys.requestPrefix,
-      ...RedisAuditLog.prepare(audit, now),
+      ...RedisAuditLog.prepare(audit, now, this.keys),
     ];
     const [ok, value, holder] = (await transitionScript.run(this.redis, keys, args)) as [number, number, string | undefined];
     if (ok === 1) return { ok: true, request: record, auditSeq: value };

@@ -7,7 +7,8 @@
 -- ARGV: 1 expected version (0 = create), 2 new version, 3 new state, 4 record JSON, 5 request id,
 --       6 created-at score, 7 expiry score or '' (not an active grant), 8 approvers to leave,
 --       9 approvers to join, 10 audit event count, 11 slots to claim, 12 to release, 13 to take over,
---       14 request key prefix (to read a slot holder's state), 15… (body, body hash) pairs.
+--       14 request key prefix (to read a slot holder's state), 15… (body, digest midstate, index keys)
+--       triples (append-audit.lua).
 -- Returns {1, last audit seq}, {0, current version (-1 when absent)} on a lost race, or
 -- {0, -2, holder id} when a slot to claim is held by another open request.
 --
