@@ -60,6 +60,10 @@ export class AppContext {
   readonly oncallPort: OnCall;
   /** One line on the audit archive for /readyz, set when AUDIT_DATABASE_URL is on. */
   archiveStatus?: () => Promise<string>;
+  /** A link to a request's approval message in Slack (its channel post), set when Slack is on: the Jira issue links it. */
+  slackMessageLink?: (requestId: string) => Promise<string | undefined>;
+  /** Set by the Jira integration: workflows approving in Jira are then asked there, not by Slack DM. */
+  jiraEnabled = false;
   /** Where periodic access reviews are sent (Slack, when on). */
   reviewPoster?: ReviewPoster;
   readonly notifierPort: Notifier;

@@ -8,6 +8,7 @@ import type { RunningProcess } from '../app/running-process';
 import { startWorkerHttp } from '../app/worker-http';
 import { startWorkerProcess } from '../app/worker-process';
 import { describeIntegrations, loadEnv } from '../config/env';
+import { createJiraIntegration, jiraWorkflows } from '../jira/jira-integration';
 import { createLogger, wantsPrettyLogs } from '../log/logger';
 import { createPagerDutyIntegration } from '../pagerduty/pagerduty-integration';
 import { pagerDutyReferences } from '../pagerduty/pagerduty-startup-check';
@@ -111,6 +112,15 @@ async function run(role: Role, args: string[], io: CliIo): Promise<number> {
     // Slack's outgoing side goes on ctx before the worker starts: its first timers may send messages.
     const slack = env.slack && role !== 'worker' ? createSlackIntegration(ctx, env.slack) : undefined;
     if (env.slack && role === 'worker') await createSlackOutbound(ctx, env.slack).start();
+    // Jira after Slack: it wraps the notifier Slack set, to follow each request's issue.
+    const jira = env.jira ? createJiraIntegration(ctx, env.jira) : undefined;
+    if (jira) {
+      running.push({ stop: () => jira.close(), reload: async () => undefined });
+      for (const line of (await jira.check()).lines) logger.info(line);
+    } else if (jiraWorkflows(ctx.policy).length > 0)
+      logger.warn(
+        `JIRA IS OFF, but workflows approve in Jira (${jiraWorkflows(ctx.policy).join(', ')}): their requests go to the approvers by Slack DM instead, and the messages say so. Set JIRA_URL, JIRA_EMAIL, JIRA_API_TOKEN and JIRA_WEBHOOK_SECRET (docs/jira.md).`,
+      );
     if (role !== 'serve') {
       const worker = await startWorkerProcess(ctx);
       running.push(worker);
@@ -118,7 +128,11 @@ async function run(role: Role, args: string[], io: CliIo): Promise<number> {
       if (role === 'worker') running.push(await startWorkerHttp(ctx, () => worker.running()));
     }
     if (role !== 'worker') {
-      running.push(await startBotProcess(ctx, [...(slack ? [slack.mount] : []), ...(pagerduty ? [pagerduty.mount] : [])]));
+      running.push(await startBotProcess(ctx, [...(slack ? [slack.mount] : []), ...(pagerduty ? [pagerduty.mount] : []), ...(jira ? [jira.mount] : [])]));
+      if (jira) {
+        const stopJira = await jira.startBot();
+        running.push({ stop: stopJira, reload: async () => undefined });
+      }
       if (pagerduty) {
         const stopSweeper = pagerduty.startSweeper();
         running.push({ stop: async () => stopSweeper(), reload: async () => undefined });

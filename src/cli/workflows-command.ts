@@ -3,7 +3,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { workflowJsonSchemaText } from '../config/workflow-json-schema';
 import { loadWorkflows } from '../config/workflow-loader';
-import { formatProblem } from '../config/workflow-problem';
+import { loadEnv, type Env } from '../config/env';
+import type { Policy } from '../config/policy';
+import { formatProblem, type WorkflowProblem } from '../config/workflow-problem';
+import { ConfigError } from '../errors/config-error';
 import { EXIT, type CliCommand, type CliIo } from './cli-io';
 import { UsageError } from './usage-error';
 import { workflowsSimulateCommand } from './workflows-simulate-command';
@@ -11,19 +14,22 @@ import { workflowsSimulateCommand } from './workflows-simulate-command';
 const USAGE = `Usage: access-bot workflows <subcommand> [options]
 
 Subcommands:
-  check [dir] [--json]     validate every workflow file; lists each problem as file:line:column field: problem
+  check [dir] [--json] [--env]
+                           validate every workflow file; lists each problem as file:line:column field: problem
   schema [--out FILE]      print (or write) the JSON Schema editors use to autocomplete workflow files
   simulate ...             show what a request would go through, without side effects
                            (access-bot workflows simulate --help)
 `;
 
-const CHECK_USAGE = `Usage: access-bot workflows check [dir] [--json]
+const CHECK_USAGE = `Usage: access-bot workflows check [dir] [--json] [--env]
 
 Reads every *.yaml and *.yml file in dir (default: $WORKFLOWS_DIR, else ./workflows) and reports
 every problem as  file:line:column field: problem.
 
 Options:
   --json      print one JSON object: {"ok":true,...counts} or {"ok":false,"problems":[...]}
+  --env       also check the files against the settings in the environment: a workflow that
+              approves in Jira while Jira is off is a problem
   -h, --help  show this help
 
 Exit codes: 0 valid, 1 problems found, 2 bad command line, 3 directory or file unreadable.
@@ -65,7 +71,7 @@ async function checkCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseOptions(CHECK_USAGE, () =>
     parseArgs({
       args,
-      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { json: { type: 'boolean' }, env: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
       allowPositionals: true,
       strict: true,
     }),
@@ -77,7 +83,16 @@ async function checkCommand(args: string[], io: CliIo): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`Expected at most one directory.\n\n${CHECK_USAGE.trimEnd()}`);
 
   const dir = positionals[0] ?? (io.env.WORKFLOWS_DIR?.trim() || './workflows');
-  const { policy, problems, warnings, files } = await loadWorkflows(path.resolve(io.cwd, dir), { displayRoot: io.cwd });
+  const loaded = await loadWorkflows(path.resolve(io.cwd, dir), { displayRoot: io.cwd });
+  const { warnings, files } = loaded;
+  let { policy, problems } = loaded;
+  if (values.env && policy) {
+    const envProblems = environmentProblems(policy, io.env);
+    if (envProblems.length > 0) {
+      problems = envProblems;
+      policy = undefined;
+    }
+  }
 
   if (values.json) {
     const body = policy
@@ -145,4 +160,28 @@ function parseOptions<T>(usage: string, parse: () => T): T {
 
 function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * What the workflow files ask of the settings in force: a workflow approving in Jira while Jira is
+ * off would send its requests to Slack DMs instead. Settings that do not parse are a problem too.
+ */
+function environmentProblems(policy: Policy, source: NodeJS.ProcessEnv): WorkflowProblem[] {
+  let env: Env;
+  try {
+    env = loadEnv(source);
+  } catch (err) {
+    const details = err instanceof ConfigError ? err.problems : [err instanceof Error ? err.message : String(err)];
+    return details.map((message: string) => ({ file: '(environment)', line: 0, column: 0, message }));
+  }
+  if (env.jira) return [];
+  return [...policy.workflows.values()]
+    .filter((w) => w.approval.jira)
+    .map((w) => ({
+      file: w.source.file,
+      line: w.source.line,
+      column: 1,
+      field: `workflows.${w.name}.approval.jira`,
+      message: 'approves in Jira, but Jira is off in this environment (set JIRA_URL, JIRA_EMAIL, JIRA_API_TOKEN and JIRA_WEBHOOK_SECRET): its requests would go to Slack DMs instead',
+    }));
 }

@@ -111,6 +111,20 @@ const EnvSchema = z.object({
   JIRA_EMAIL: optionalString,
   JIRA_API_TOKEN: optionalString,
   JIRA_WEBHOOK_SECRET: optionalString,
+  /** How often access-bot's issues updated since the last look are read (the fallback for lost webhooks). */
+  JIRA_POLL_INTERVAL: durationString('1m'),
+  /** One Jira call's limit: `10s`, or milliseconds like `800ms`. */
+  JIRA_TIMEOUT: z
+    .string()
+    .default('10s')
+    .transform((v, ctx) => {
+      const ms = /^\s*(\d{1,6})\s*ms\s*$/.exec(v) ? Number(/(\d+)/.exec(v)?.[1]) : parseDuration(v.trim());
+      if (ms === undefined || ms < 50 || ms > 120_000) {
+        ctx.addIssue({ code: 'custom', message: `"${v}" is not a timeout between 50ms and 120s, like 10s or 800ms` });
+        return z.NEVER;
+      }
+      return ms;
+    }),
 
   PAGERDUTY_TOKEN: optionalString,
   PAGERDUTY_API_URL: urlWithDefault('https://api.pagerduty.com'),
@@ -141,10 +155,13 @@ export interface SlackSettings {
   apiUrl?: string;
 }
 export interface JiraSettings {
+  /** The site's base URL, without a trailing slash (https, or http on loopback only). */
   url: string;
   email: string;
   apiToken: string;
-  webhookSecret?: string;
+  webhookSecret: string;
+  pollIntervalMs: number;
+  timeoutMs: number;
 }
 export interface PagerDutySettings {
   token: string;
@@ -214,16 +231,26 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     }
   }
 
-  if (s.JIRA_URL || s.JIRA_EMAIL || s.JIRA_API_TOKEN) {
-    if (!s.JIRA_URL || !s.JIRA_EMAIL || !s.JIRA_API_TOKEN)
-      problems.push('Jira needs all of JIRA_URL, JIRA_EMAIL and JIRA_API_TOKEN');
+  // All or none, like PagerDuty: a Jira that opens issues but cannot hear their transitions (or the
+  // reverse) would leave requests unseen.
+  const jira = { JIRA_URL: s.JIRA_URL, JIRA_EMAIL: s.JIRA_EMAIL, JIRA_API_TOKEN: s.JIRA_API_TOKEN, JIRA_WEBHOOK_SECRET: s.JIRA_WEBHOOK_SECRET };
+  const jiraSet = Object.entries(jira).filter(([, v]) => v !== undefined).map(([k]) => k);
+  if (jiraSet.length === 4 && s.JIRA_URL && s.JIRA_EMAIL && s.JIRA_API_TOKEN && s.JIRA_WEBHOOK_SECRET) {
+    const url = new URL(s.JIRA_URL);
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname)))
+      problems.push(`JIRA_URL must be https:// (http:// only for a loopback address such as 127.0.0.1): the API token travels with every call`);
     else
       env.jira = {
-        url: s.JIRA_URL,
+        url: s.JIRA_URL.replace(/\/+$/, ''),
         email: s.JIRA_EMAIL,
         apiToken: s.JIRA_API_TOKEN,
-        ...(s.JIRA_WEBHOOK_SECRET ? { webhookSecret: s.JIRA_WEBHOOK_SECRET } : {}),
+        webhookSecret: s.JIRA_WEBHOOK_SECRET,
+        pollIntervalMs: s.JIRA_POLL_INTERVAL,
+        timeoutMs: s.JIRA_TIMEOUT,
       };
+  } else if (jiraSet.length > 0) {
+    const missing = Object.keys(jira).filter((k) => !jiraSet.includes(k));
+    problems.push(`Jira needs all of JIRA_URL, JIRA_EMAIL, JIRA_API_TOKEN and JIRA_WEBHOOK_SECRET (missing: ${missing.join(', ')})`);
   }
 
   // All or none: a PagerDuty that can read but not take webhooks, or take them but not write notes,
@@ -263,8 +290,8 @@ export function describeIntegrations(env: Env): string[] {
       ? `slack: on (${env.slack.appToken && !env.slack.signingSecret ? 'Socket Mode' : 'HTTP'}${env.slack.apiUrl ? `, API ${env.slack.apiUrl}` : ''})`
       : 'slack: off (set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)',
     env.jira
-      ? `jira: settings for ${env.jira.url} are valid, but the Jira approval channel is not built yet: ignored`
-      : 'jira: off (the Jira approval channel is not built yet)',
+      ? `jira: on (${env.jira.url} as ${env.jira.email}, webhook POST /webhooks/jira, polled every ${formatDuration(env.jira.pollIntervalMs)})`
+      : 'jira: off (set JIRA_URL, JIRA_EMAIL, JIRA_API_TOKEN and JIRA_WEBHOOK_SECRET): workflows that approve in Jira reach their approvers by Slack DM',
     env.pagerduty
       ? `pagerduty: on (API ${env.pagerduty.apiUrl}, notes from ${env.pagerduty.fromEmail}, webhook POST /webhooks/pagerduty; the worker needs these settings too, to re-check break-glass)`
       : 'pagerduty: off (set PAGERDUTY_TOKEN, PAGERDUTY_FROM_EMAIL and PAGERDUTY_WEBHOOK_SECRET): break-glass is refused and on-call approvers resolve to no one',
@@ -275,6 +302,10 @@ export function describeIntegrations(env: Env): string[] {
       : 'audit archive: off (set AUDIT_DATABASE_URL; Redis keeps every event)',
     env.REQUEST_RETENTION ? `closed request records: removed after ${formatDuration(env.REQUEST_RETENTION)}` : 'closed request records: kept (set REQUEST_RETENTION)',
   ];
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
 /** A URL with its password hidden, for logs. */

@@ -77,10 +77,16 @@ export const ApproversSchema = z
     users: z.array(UserRef).max(500).optional().describe('Slack user ids (U012ABCDEF) or email addresses'),
     slack_groups: z.array(GroupRef).max(100).optional().describe('Members of these Slack user groups, by id (S012ABCDEF) or handle'),
     pagerduty_oncall: OnCallSchema.optional().describe('The current PagerDuty on-call of an escalation policy'),
+    jira_account_ids: z
+      .array(z.string().regex(/^[A-Za-z0-9:_-]{6,128}$/, 'a Jira Cloud accountId like 5b10ac8d82e05b22cc7d4ef5'))
+      .max(100)
+      .optional()
+      .describe('Jira Cloud accountIds who may decide this stage by moving its issue (for Jira sites that hide emails); they approve in Jira only'),
   })
   .refine(
-    (a) => (a.users?.length ?? 0) + (a.slack_groups?.length ?? 0) > 0 || a.pagerduty_oncall !== undefined,
-    { message: 'name at least one approver: users, slack_groups or pagerduty_oncall' },
+    (a) =>
+      (a.users?.length ?? 0) + (a.slack_groups?.length ?? 0) + (a.jira_account_ids?.length ?? 0) > 0 || a.pagerduty_oncall !== undefined,
+    { message: 'name at least one approver: users, slack_groups, pagerduty_oncall or jira_account_ids' },
   );
 
 export const StageSchema = z.strictObject({
@@ -193,6 +199,12 @@ export const JiraApprovalSchema = z.strictObject({
   issue_type: z.string().min(1).max(60).default('Task').describe('Issue type of the request issues'),
   approved_status: z.string().min(1).max(60).default('Approved').describe('Moving the issue to this status approves'),
   denied_status: z.string().min(1).max(60).default('Declined').describe('Moving the issue to this status denies'),
+  expired_status: z
+    .string()
+    .min(1)
+    .max(60)
+    .optional()
+    .describe('access-bot moves the issue here when the request ends without a grant in force (expired, revoked, cancelled, timed out); unset: it stays where it is'),
 });
 
 export const ApprovalRouteSchema = z
@@ -292,6 +304,15 @@ export const WorkflowSchema = z
       if (s.reminder !== undefined && s.timeout !== undefined && s.reminder >= s.timeout)
         ctx.addIssue({ code: 'custom', path: ['stages', i, 'reminder'], message: 'reminder must come before the timeout' });
     });
+    if (!w.approval.jira)
+      w.stages.forEach((s, i) => {
+        if (s.approvers.jira_account_ids?.length)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['stages', i, 'approvers', 'jira_account_ids'],
+            message: 'Jira accounts decide by moving the request\'s issue: add approval.jira, or name these approvers in Slack',
+          });
+      });
     const bg = w.break_glass;
     (bg?.on_incident?.services ?? []).forEach((service, i) => {
       if (!bg?.pagerduty_services.includes(service))

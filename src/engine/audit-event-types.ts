@@ -32,6 +32,10 @@ export const AUDIT_EVENT_TYPES = {
   incidentUnassigned: 'breakglass.incident_unassigned',
   /** A PagerDuty webhook event accepted (signature valid, not seen before). */
   pagerdutyWebhook: 'pagerduty.webhook',
+  /** The Jira issue of a request was created (or found, after a create whose answer was lost): its key. */
+  jiraIssueCreated: 'jira.issue_created',
+  /** A Jira webhook delivery accepted (signature valid, not seen before): which issue it names. */
+  jiraWebhook: 'jira.webhook',
   certIssued: 'cert.issued',
   /** The worker found an approved record that its own policy does not allow, and signed nothing. */
   issuanceRefused: 'cert.refused',

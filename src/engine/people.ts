@@ -1,6 +1,12 @@
 import type { Approvers, People } from '../config/workflow-schema';
 import type { Actor } from './types';
 
+/**
+ * The actor id of a Jira account that maps to no Slack user (its email hidden or unknown to Slack):
+ * `jira:<accountId>`. Such an actor can approve only where `jira_account_ids` lists the account.
+ */
+export const JIRA_ACTOR_PREFIX = 'jira:';
+
 /** An email reference matches only a confirmed email: anyone can type someone else's address into a profile. */
 function matchesUser(actor: Actor, ref: string): boolean {
   if (ref.includes('@')) return actor.emailVerified === true && actor.email !== undefined && actor.email.toLowerCase() === ref.toLowerCase();
@@ -32,11 +38,16 @@ export function isInPeople(actor: Actor, people: People | undefined): boolean {
   );
 }
 
-/** Direct membership in an approver set; PagerDuty on-call is resolved by the caller into ids. */
+/**
+ * Direct membership in an approver set; PagerDuty on-call is resolved by the caller into ids. A
+ * Jira account listed in `jira_account_ids` matches only the account the Jira adapter read from the
+ * issue's changelog (`actor.jiraAccountId`), never a Slack id.
+ */
 export function isNamedApprover(actor: Actor, approvers: Approvers): boolean {
   return (
     (approvers.users ?? []).some((u) => matchesUser(actor, u)) ||
-    (approvers.slack_groups ?? []).some((g) => matchesGroup(actor, g))
+    (approvers.slack_groups ?? []).some((g) => matchesGroup(actor, g)) ||
+    (actor.jiraAccountId !== undefined && (approvers.jira_account_ids ?? []).includes(actor.jiraAccountId))
   );
 }
 
@@ -48,6 +59,7 @@ export function describeApprovers(approvers: Approvers): string {
     ...(approvers.pagerduty_oncall
       ? [`on-call of ${approvers.pagerduty_oncall.escalation_policy} (level ${approvers.pagerduty_oncall.levels.join(', ')})`]
       : []),
+    ...(approvers.jira_account_ids?.length ? [`Jira account${approvers.jira_account_ids.length === 1 ? '' : 's'} ${approvers.jira_account_ids.join(', ')}`] : []),
   ];
   return parts.join(', ');
 }

@@ -38,6 +38,8 @@ export interface Review {
   via: Channel;
   at: number;
   comment?: string;
+  /** A review given in Jira: the account whose status change it was (read from the issue's changelog). */
+  jiraAccountId?: string;
 }
 
 export interface IssuedCertificate {
@@ -153,6 +155,8 @@ export interface AccessRequest {
   closeReason?: string;
   certificate?: IssuedCertificate;
   failure?: string;
+  /** The Jira issue this request is decided in (workflows with `approval.jira`), once created. */
+  jiraIssue?: { key: string; url: string };
 }
 
 /** Who is acting, as far as the engine needs to know. */
@@ -173,6 +177,8 @@ export interface Actor {
   inactive?: 'deleted' | 'bot';
   /** Slack guests (single- and multi-channel): never part of `everyone`, only where named. */
   guest?: boolean;
+  /** Acting in Jira: the account of the status change, as the issue's changelog names it (matches `jira_account_ids`). */
+  jiraAccountId?: string;
 }
 
 export const SYSTEM_ACTOR: Actor = { id: 'system', groups: [] };

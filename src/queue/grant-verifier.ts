@@ -4,6 +4,7 @@ import type { Policy } from '../config/policy';
 import { verifyGrant, type GrantCheck, type GrantFacts } from '../engine/grant-verification';
 import type { AccessRequest, Actor, IncidentFact } from '../engine/types';
 import type { Directory, OnCall } from '../requests/ports';
+import { JIRA_ACTOR_PREFIX } from '../engine/people';
 
 export interface GrantVerifierDeps {
   policy: () => Policy;
@@ -37,8 +38,18 @@ export class GrantVerifier {
     const reviewers = new Map<string, Actor>();
     const resolvedApprovers: string[][] = [];
     if (!request.adminIssued && !request.breakGlass && !request.autoApproved && workflow) {
-      const ids = [...new Set(request.reviews.filter((r) => r.decision === 'approve').map((r) => r.by))];
-      for (const actor of await Promise.all(ids.map((id) => directory.actor(id)))) reviewers.set(actor.id, actor);
+      const approvals = request.reviews.filter((r) => r.decision === 'approve');
+      const ids = [...new Set(approvals.map((r) => r.by))];
+      // A Jira account with no Slack user behind it (`jira:<accountId>`) is no one the directory
+      // knows: it counts only where the workflow lists that account in `jira_account_ids`.
+      const slackIds = ids.filter((id) => !id.startsWith(JIRA_ACTOR_PREFIX));
+      for (const actor of await Promise.all(slackIds.map((id) => directory.actor(id)))) reviewers.set(actor.id, actor);
+      for (const id of ids) if (id.startsWith(JIRA_ACTOR_PREFIX)) reviewers.set(id, { id, groups: [] });
+      for (const r of approvals) {
+        const reviewer = reviewers.get(r.by);
+        if (r.via === 'jira' && r.jiraAccountId && reviewer && (!r.by.startsWith(JIRA_ACTOR_PREFIX) || r.by === `${JIRA_ACTOR_PREFIX}${r.jiraAccountId}`))
+          reviewers.set(r.by, { ...reviewer, jiraAccountId: r.jiraAccountId });
+      }
       await Promise.all(
         workflow.stages.map(async (stage, i) => {
           // Named users and groups are checked against each reviewer directly; only an on-call set

@@ -1,5 +1,7 @@
 export const CERTIFICATES_QUEUE = 'certificates';
 export const TIMERS_QUEUE = 'timers';
+/** The Jira channel's follow-ups (issue creation, comments, moves), retried with backoff; run by the bot. */
+export const JIRA_QUEUE = 'jira';
 
 /**
  * BullMQ key prefix: the same hash tag as our own keys, so one Redis Cluster slot holds
@@ -15,4 +17,5 @@ export const jobIds = {
   revoke: (requestId: string) => `revoke-${requestId}`,
   closeExtensions: (requestId: string) => `close-extensions-${requestId}`,
   timer: (timer: string, requestId: string, stage = 0, n = 0) => `${timer}-${requestId}-${stage}-${n}`,
+  jiraFollow: (requestId: string, version: number) => `jira-${requestId}-${version}`,
 };

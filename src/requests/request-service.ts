@@ -23,6 +23,7 @@ import type { EffectRunner } from './effect-runner';
 import { TransitionConflictError } from './errors/transition-conflict-error';
 import type { AuditAppender, Directory, KeyRegistry, OnCall, RateLimiter, RequestStore, TransitionObserver } from './ports';
 import { RECENT_GRANTS_WINDOW_MS } from './approval-facts';
+import { JIRA_ACTOR_PREFIX } from '../engine/people';
 import { newRequestId } from './request-id';
 
 export type ServiceResult =
@@ -260,6 +261,57 @@ export class RequestService {
     return this.act(requestId, actorId, { type: 'review', decision, via, ...(comment !== undefined ? { comment } : {}) }, A.reviewRefused);
   }
 
+  /**
+   * A status change in Jira, re-read from the issue's changelog: a review like any other, counted
+   * toward the stage's threshold, distinct approvers and self-approval the same way. `slackUserId` is
+   * the Slack user the Jira account maps to by email; without one the actor is `jira:<accountId>`,
+   * who counts only where the workflow lists the account in `jira_account_ids`.
+   */
+  async reviewInJira(
+    requestId: string,
+    reviewer: { accountId: string; slackUserId?: string; name?: string },
+    decision: 'approve' | 'deny',
+    comment?: string,
+  ): Promise<ServiceResult> {
+    const base: Actor = reviewer.slackUserId
+      ? await this.deps.directory.actor(reviewer.slackUserId)
+      : { id: `${JIRA_ACTOR_PREFIX}${reviewer.accountId}`, groups: [], ...(reviewer.name ? { name: reviewer.name } : {}) };
+    const actor: Actor = { ...base, jiraAccountId: reviewer.accountId };
+    return this.act(requestId, actor, { type: 'review', decision, via: 'jira', ...(comment !== undefined ? { comment } : {}) }, A.reviewRefused);
+  }
+
+  /**
+   * Records the Jira issue a request is decided in (once: a request has one issue), audited as
+   * `jira.issue_created`, and re-renders the Slack messages so they link it.
+   */
+  async recordJiraIssue(requestId: string, issue: { key: string; url: string; id: string; found?: boolean }): Promise<AccessRequest | undefined> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const current = await this.deps.store.get(requestId);
+      if (!current) return undefined;
+      if (current.jiraIssue) return current;
+      const now = this.clock();
+      const next: AccessRequest = { ...current, jiraIssue: { key: issue.key, url: issue.url } };
+      const committed = await this.deps.store.commit(
+        current,
+        next,
+        [
+          {
+            type: A.jiraIssueCreated,
+            actor: { id: 'system', via: 'jira' },
+            requestId,
+            data: { key: issue.key, id: issue.id, url: issue.url, ...(issue.found ? { foundAfterLostAnswer: true } : {}) },
+          },
+        ],
+        now,
+      );
+      if (committed.ok) {
+        await this.deps.effects.run(committed.request, [{ type: 'update_approval_messages' }]);
+        return committed.request;
+      }
+    }
+    throw new TransitionConflictError(requestId);
+  }
+
   cancel(requestId: string, actorId: string, via: Channel, comment?: string) {
     return this.act(requestId, actorId, { type: 'cancel', via, ...(comment !== undefined ? { comment } : {}) }, A.cancelRefused);
   }
@@ -353,12 +405,12 @@ export class RequestService {
 
   private async act(
     requestId: string,
-    actorId: string,
+    actorOrId: string | Actor,
     event: RequestEvent,
     refusedType?: string,
     known?: AccessRequest,
   ): Promise<ServiceResult> {
-    const actor = actorId === 'system' ? SYSTEM_ACTOR : await this.deps.directory.actor(actorId);
+    const actor = typeof actorOrId !== 'string' ? actorOrId : actorOrId === 'system' ? SYSTEM_ACTOR : await this.deps.directory.actor(actorOrId);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = attempt === 0 && known?.id === requestId ? known : await this.deps.store.get(requestId);
       if (!current) {

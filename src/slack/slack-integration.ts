@@ -20,6 +20,7 @@ import { BreakGlassReviewModal } from './modals/break-glass-review-modal';
 import { DenyReasonModal } from './modals/deny-reason-modal';
 import { RequestModal } from './modals/request-modal';
 import { SlackDirectory } from './slack-directory';
+import { SlackMessageRefs } from './slack-message-refs';
 import { SlackNotifier } from './slack-notifier';
 import { RedisReplayLedger } from './slack-replay-ledger';
 import { SlackReviewPoster } from './slack-review-poster';
@@ -63,6 +64,14 @@ export function createSlackOutbound(ctx: AppContext, settings: SlackSettings): S
   ctx.directory = new SlackDirectory({ client, oncall: ctx.oncallPort, logger: ctx.logger });
   ctx.notifier = SlackNotifier.forContext(ctx, client);
   ctx.reviewPoster = new SlackReviewPoster(client, ctx.directory, () => ctx.policy);
+  const refs = new SlackMessageRefs(ctx.redis, ctx.keys);
+  ctx.slackMessageLink = async (requestId) => {
+    const copy = (await refs.list(requestId)).find((r) => r.kind === 'channel');
+    if (!copy) return undefined;
+    const answer = await callSlack('chat.getPermalink', () => client.chat.getPermalink({ channel: copy.channel, message_ts: copy.ts }));
+    const link = (answer as { permalink?: unknown }).permalink;
+    return typeof link === 'string' && /^https:\/\//.test(link) ? link : undefined;
+  };
   return {
     client,
     async start() {

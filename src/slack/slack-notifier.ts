@@ -55,6 +55,8 @@ export interface SlackNotifierOptions {
   publicUrl?: string;
   /** Told when a certificate DM went out (the click-to-certificate metric). */
   onCertificateDelivered?: (request: AccessRequest) => void;
+  /** Whether the Jira channel is on: a workflow approving only in Jira then gets no Slack DMs. */
+  jiraEnabled?: () => boolean;
 }
 
 interface Outgoing {
@@ -100,6 +102,7 @@ export class SlackNotifier implements Notifier {
       },
       logger: ctx.logger,
       krlRefreshMs: ctx.env.KRL_REFRESH_INTERVAL,
+      jiraEnabled: () => ctx.jiraEnabled,
       ...(ctx.env.PUBLIC_URL ? { publicUrl: ctx.env.PUBLIC_URL } : {}),
       onCertificateDelivered: (request) => ctx.requestMetrics.certificateDelivered(request),
     });
@@ -111,9 +114,14 @@ export class SlackNotifier implements Notifier {
       this.logger.warn({ requestId: request.id, workflow: request.workflow }, 'workflow no longer exists; approvers not notified');
       return;
     }
-    // A workflow that approves only in Jira still reaches its approvers: by Slack DM, until the
-    // Jira approval channel is built.
-    const route = !workflow.approval.slack_channel && !workflow.approval.slack_dm ? { ...workflow.approval, slack_dm: true } : workflow.approval;
+    // A workflow that approves only in Jira is asked there (the Jira channel opens the issue). With
+    // Jira off, its approvers are still reached: by Slack DM, and the message says why.
+    const jiraOnly = !workflow.approval.slack_channel && !workflow.approval.slack_dm ? workflow.approval.jira : undefined;
+    if (jiraOnly && this.options.jiraEnabled?.()) return;
+    const route = jiraOnly ? { ...workflow.approval, slack_dm: true } : workflow.approval;
+    const routeNote = jiraOnly
+      ? `:information_source: This workflow approves in Jira (project ${jiraOnly.project}), but Jira is not connected to access-bot, so the request came here: decide with the buttons.`
+      : undefined;
 
     const failures: unknown[] = [];
     const refs = await this.refs.list(request.id);
@@ -164,6 +172,7 @@ export class SlackNotifier implements Notifier {
               request,
               resource,
               workflow,
+              ...(routeNote ? { routeNote } : {}),
               ...(reminder !== undefined ? { reminder } : {}),
               ...(oncallContext ? { oncallContext } : {}),
               ...(oncallNote ? { oncallNote } : {}),

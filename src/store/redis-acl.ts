@@ -15,6 +15,7 @@ const FAMILIES = {
   keys: ['keys:*'],
   seen: ['seen:*'],
   rateLimits: ['rl:*'],
+  /** Adapter state: Slack message refs; Jira issue keys, follow-up markers, locks and the poll cursor. */
   adapters: ['ad:*'],
   ca: ['ca:*'],
   /** One retention sweep at a time (both processes sweep). */

@@ -102,4 +102,12 @@ export class RedisKeys {
   adapterState(adapter: string, requestId: string): string {
     return `${this.base}:ad:${adapter}:req:${requestId}`;
   }
+  /** One worker at a time brings a request's Jira issue in line (a short lease, under the adapters' family). */
+  adapterLock(adapter: string, requestId: string): string {
+    return `${this.base}:ad:${adapter}:lock:${requestId}`;
+  }
+  /** Per-adapter state not about one request, such as the Jira poll's cursor. */
+  adapterGlobal(adapter: string, name: string): string {
+    return `${this.base}:ad:${adapter}:${name}`;
+  }
 }

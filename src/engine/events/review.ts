@@ -61,6 +61,7 @@ export function review(
     via: ev.via,
     at: ctx.now,
     ...(comment ? { comment } : {}),
+    ...(ev.via === 'jira' && actor.jiraAccountId ? { jiraAccountId: actor.jiraAccountId } : {}),
   };
   const reviewed: AccessRequest = { ...request, reviews: [...request.reviews, entry], updatedAt: ctx.now };
 

@@ -6,6 +6,7 @@ import {
   code,
   escapeText,
   formatDuration,
+  jiraIssueLink,
   mention,
   mentionList,
   quote,
@@ -47,6 +48,8 @@ export interface ApprovalMessageInput {
   now?: number;
   /** Said under the status when the stage's PagerDuty on-call resolved to nobody (the other approvers decide). */
   oncallNote?: string;
+  /** Said under the status when the request reaches approvers here instead of where the workflow says (Jira off). */
+  routeNote?: string;
 }
 
 function section(text: string, blockId?: string): KnownBlock {
@@ -236,6 +239,7 @@ export function approvalMessage(input: ApprovalMessageInput): SlackMessage {
   blocks.push(context(input.oncallContext ?? ONCALL_NOT_AVAILABLE, ONCALL_BLOCK_ID));
   blocks.push(section(approvalStatus(request, workflow)));
   if (pending && input.oncallNote) blocks.push(context(input.oncallNote));
+  if (pending && input.routeNote) blocks.push(context(input.routeNote));
   if (pending && input.decidable !== false) {
     blocks.push({
       type: 'actions',
@@ -246,7 +250,7 @@ export function approvalMessage(input: ApprovalMessageInput): SlackMessage {
       ],
     });
   }
-  blocks.push(context(`Request \`${escapeText(request.id)}\` · requested ${slackTime(request.createdAt)}`));
+  blocks.push(context(`Request \`${escapeText(request.id)}\` · requested ${slackTime(request.createdAt)}${jiraIssueLink(request)}`));
 
   const reminder = pending && input.reminder !== undefined ? `Reminder ${input.reminder}: ` : '';
   const flags = `${facts.risk?.level === 'high' ? 'HIGH RISK ' : ''}${facts.extension ? 'extension ' : ''}`;

@@ -139,3 +139,10 @@ export function requestSummary(request: AccessRequest, resource: Resource | unde
     ...(request.ticket ? { ticket: escapeText(request.ticket) } : {}),
   };
 }
+
+/** ` · Jira <url|OPS-12>` after a request id, when the request has a Jira issue (empty otherwise). */
+export function jiraIssueLink(request: { jiraIssue?: { key: string; url: string } }): string {
+  const issue = request.jiraIssue;
+  if (!issue || !/^https?:\/\//.test(issue.url)) return '';
+  return ` · Jira <${issue.url.replace(/[<>|]/g, '')}|${escapeText(issue.key)}>`;
+}

@@ -5,6 +5,7 @@ import type { AccessRequest, IssuedCertificate, RequesterNotice } from '../../en
 import type { KnownBlock, SlackMessage } from './approval-message';
 import {
   code,
+  jiraIssueLink,
   codeBlock,
   escapeText,
   formatDuration,
@@ -75,7 +76,7 @@ function revokeButton(request: AccessRequest): KnownBlock {
 }
 
 function footer(request: AccessRequest): KnownBlock {
-  return context(`Request \`${escapeText(request.id)}\``);
+  return context(`Request \`${escapeText(request.id)}\`${jiraIssueLink(request)}`);
 }
 
 function approvedBy(request: AccessRequest): string {

@@ -1,0 +1,62 @@
+import type { AccessRequest, RequesterNotice } from '../engine/types';
+import type { Logger } from '../log/logger';
+import type { Notifier } from '../requests/ports';
+
+/**
+ * The notifier of a process with Jira on: every message effect of a request on a Jira workflow also
+ * enqueues a follow-up of its issue (created when its first stage starts, then a comment per step
+ * and the status the request reaches), after the Slack side ran so the issue can link the Slack
+ * message. Enqueueing is all that happens here: Jira itself is called by the follow queue.
+ */
+export class JiraFollowingNotifier implements Notifier {
+  constructor(
+    private readonly inner: Notifier,
+    private readonly follow: (request: AccessRequest) => Promise<void>,
+    private readonly approvesInJira: (request: AccessRequest) => boolean,
+    private readonly logger: Logger,
+  ) {}
+
+  private async then(request: AccessRequest, run: () => Promise<void>): Promise<void> {
+    let failure: unknown;
+    try {
+      await run();
+    } catch (err) {
+      failure = err;
+    }
+    if (this.approvesInJira(request)) {
+      try {
+        await this.follow(request);
+      } catch (err) {
+        this.logger.error({ err, requestId: request.id }, 'could not enqueue the Jira follow-up');
+        failure ??= err;
+      }
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  approvers(request: AccessRequest, stage: number, reason: 'new' | 'escalated' | 'reminder'): Promise<void> {
+    if (reason === 'reminder') return this.inner.approvers(request, stage, reason);
+    return this.then(request, () => this.inner.approvers(request, stage, reason));
+  }
+
+  updateApprovalMessages(request: AccessRequest): Promise<void> {
+    return this.then(request, () => this.inner.updateApprovalMessages(request));
+  }
+
+  requester(request: AccessRequest, notice: RequesterNotice): Promise<void> {
+    if (notice === 'pending' || notice === 'expiring') return this.inner.requester(request, notice);
+    return this.then(request, () => this.inner.requester(request, notice));
+  }
+
+  breakGlass(request: AccessRequest): Promise<void> {
+    return this.inner.breakGlass(request);
+  }
+
+  breakGlassReview(request: AccessRequest, phase: 'opened' | 'reminder' | 'closed', n?: number): Promise<void> {
+    return this.inner.breakGlassReview(request, phase, n);
+  }
+
+  direct(userId: string, text: string): Promise<void> {
+    return this.inner.direct(userId, text);
+  }
+}
