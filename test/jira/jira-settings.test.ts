@@ -62,7 +62,7 @@ describe('the start-up check', () => {
     expect(good.usable).toEqual(['kubernetes-jira']);
     expect(good.lines).toEqual([
       'jira: signed in as access-bot (accountId 557058:access-bot); its own moves are never taken as reviews',
-      'jira: workflow kubernetes-jira usable: project PLAT, issue type "Access Request", statuses "Approved" (approve) and "Declined" (deny)',
+      'jira: workflow kubernetes-jira usable: project PLAT, issue type "Access Request", statuses "Approved" (approve) and "Declined" (deny), "Done" (ended)',
     ]);
 
     const wf = policy.workflows.get('kubernetes-jira')!;
