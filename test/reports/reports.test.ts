@@ -34,11 +34,11 @@ describe('report access-review over the fixture log', () => {
   });
 
   it('is headed by the chain verification', () => {
-    expect(report.chain).toMatchObject({ ok: true, count: 119, head: { seq: 119 } });
+    expect(report.chain).toMatchObject({ ok: true, count: 124, head: { seq: 124 } });
   });
 
   it('lists every grant with its approvals, channel, break-glass review and early revocation', () => {
-    expect(report.summary).toEqual({ grants: 9, people: 3, resources: 6, breakGlass: 4, refusals: 25, anomalies: 9, events: 119 });
+    expect(report.summary).toEqual({ grants: 9, people: 3, resources: 6, breakGlass: 4, refusals: 25, anomalies: 9, events: 124 });
     const routes = report.grants.map((g) => g.route).sort();
     expect(routes).toEqual(['admin', 'auto', 'break_glass', 'break_glass', 'incident', 'incident', 'workflow', 'workflow', 'workflow']);
     const twoStage = report.grants.find((g) => g.resource === 'prod-db')!;
@@ -142,7 +142,7 @@ describe('report access-review over the fixture log', () => {
     const r = await accessReview(writeLog('unknown.jsonl', events));
     const report = JSON.parse(r.stdout) as AccessReviewReport;
     expect(report.chain.ok).toBe(true);
-    expect(report.other).toEqual([{ type: 'jira.issue_created', count: 1, seqs: [120] }]);
+    expect(report.other).toEqual([{ type: 'jira.issue_created', count: 1, seqs: [125] }]);
   });
 
   it('a tampered log: exit 1, the break heads the report and is an anomaly', async () => {
@@ -189,7 +189,7 @@ describe('report soc2 over the fixture log', () => {
   it('counts from the log with sampled request ids, the same sample every time', async () => {
     const evidence = (id: string) => Object.fromEntries(report.controls.find((c) => c.id === id)!.evidence.map((e) => [e.label, e.value]));
     expect(evidence('CC6.1')).toMatchObject({ 'certificates issued': 8, 'public keys registered': 4, 'public keys refused (weak, malformed, private keys pasted)': 1, 'CA created or rotated': 2 });
-    expect(evidence('CC6.2')).toMatchObject({ 'requests made': 14, 'approved by the workflow': 3, 'auto-approved by a rule': 1, 'break-glass': 2, 'granted by a PagerDuty incident': 2, 'issued by an admin': 1, denied: 2, 'timed out': 1, cancelled: 1, 'access reviews started': 2, 'review answers: keep': 1, 'review answers: remove': 1 });
+    expect(evidence('CC6.2')).toMatchObject({ 'requests made': 15, 'approved by the workflow': 3, 'auto-approved by a rule': 1, 'break-glass': 2, 'granted by a PagerDuty incident': 2, 'issued by an admin': 1, denied: 2, 'timed out': 1, cancelled: 2, 'access reviews started': 2, 'review answers: keep': 1, 'review answers: remove': 1 });
     expect(evidence('CC6.3')).toMatchObject({ 'self-approval attempts refused': 2, 'decisions by non-approvers refused': 3, 'access review removals requested': 1, 'requested removals closed by an admin': 1 });
     expect(evidence('CC7.3')).toMatchObject({ 'break-glass uses': 4, 'uses tied to an incident': 4, 'break-glass attempts refused (not on call, no incident)': 1 });
     expect(evidence('CC7.2')).toMatchObject({ 'refusals beyond a person’s rate limit (counted, not written one by one)': 2, 'detector: the worker refused to sign a grant': 2 });
@@ -237,7 +237,7 @@ describe('report sources', () => {
       expect(strip(fromRedis.stdout)).toEqual(fromFile);
       // Without --source, the archive is used when AUDIT_DATABASE_URL is set.
       const fromArchive = await runCli(['report', 'access-review', '--since', since, '--until', until, '--format', 'json'], env);
-      expect(JSON.parse(fromArchive.stdout).chain).toMatchObject({ source: 'PostgreSQL archive', redis: 'matches Redis at event 119 (Redis holds 1–119)' });
+      expect(JSON.parse(fromArchive.stdout).chain).toMatchObject({ source: 'PostgreSQL archive', redis: 'matches Redis at event 124 (Redis holds 1–124)' });
       expect(strip(fromArchive.stdout)).toEqual(fromFile);
     } finally {
       await t.cleanup();
