@@ -19,6 +19,7 @@ import { bullPrefix, CERTIFICATES_QUEUE, TIMERS_QUEUE } from '../queue/queue-nam
 import { EffectRunner } from '../requests/effect-runner';
 import { LogNotifier, NoOnCall } from '../requests/null-adapters';
 import type { Directory, Notifier, OnCall } from '../requests/ports';
+import { OffboardingService } from '../requests/offboarding-service';
 import { RequestService } from '../requests/request-service';
 import { StaticDirectory } from '../requests/static-directory';
 import { RedisKeyRegistry } from '../store/redis-key-registry';
@@ -52,6 +53,8 @@ export class AppContext {
   readonly scheduler: BullmqScheduler;
   readonly effects: EffectRunner;
   readonly service: RequestService;
+  /** People who left: their grants, requests and votes removed (Slack user_change and the sweep). */
+  readonly offboarding: OffboardingService;
   directory: Directory;
   notifier: Notifier;
   oncall: OnCall;
@@ -113,7 +116,11 @@ export class AppContext {
       direct: (...a) => this.notifier.direct(...a),
     };
     this.notifierPort = notifier;
-    this.directoryPort = { actor: (id) => this.directory.actor(id), resolveApprovers: (a) => this.directory.resolveApprovers(a) };
+    this.directoryPort = {
+      actor: (id) => this.directory.actor(id),
+      resolveApprovers: (a) => this.directory.resolveApprovers(a),
+      forget: (id) => this.directory.forget?.(id),
+    };
     this.oncallPort = {
       get enabled() {
         return ctx.oncall.enabled;
@@ -140,6 +147,7 @@ export class AppContext {
       expiryWarningMs: env.EXPIRY_WARNING,
       observer: this.requestMetrics,
     });
+    this.offboarding = new OffboardingService({ store: this.store, service: this.service, directory: this.directoryPort, audit: this.audit, logger });
   }
 
   /** Loads and validates the workflow files first: an invalid policy stops the start with every problem listed. */

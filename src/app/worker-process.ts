@@ -71,10 +71,14 @@ export async function startWorkerProcess(ctx: AppContext): Promise<WorkerProcess
     logger,
     stalledIntervalMs: env.WORKER_STALLED_CHECK,
     expiryWarningMs: env.EXPIRY_WARNING,
+    offboarding: ctx.offboarding,
   });
   worker.start();
   await worker.waitUntilReady();
   await ctx.timersQueue.upsertJobScheduler('reconcile', { every: env.RECONCILE_INTERVAL }, { name: 'reconcile' });
+  // Only Slack can say an account was deactivated: without it there is nothing to sweep.
+  if (env.slack) await ctx.timersQueue.upsertJobScheduler('offboarding-sweep', { every: env.OFFBOARDING_SWEEP_INTERVAL }, { name: 'offboarding-sweep' });
+  else await ctx.timersQueue.removeJobScheduler('offboarding-sweep');
   await ctx.certificatesQueue.upsertJobScheduler('republish-ca', { every: REPUBLISH_EVERY_MS }, { name: 'publish' });
   await ctx.auditConfigLoaded('worker', { ca: caSummary(ca) });
   await reconciler.run();

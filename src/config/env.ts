@@ -86,6 +86,8 @@ const EnvSchema = z.object({
   /** How often servers fetch the KRL and CRLs (docs/ca-trust.md): revoke messages say how soon a revocation takes effect. */
   KRL_REFRESH_INTERVAL: durationString('1m'),
   RECONCILE_INTERVAL: durationString('1m'),
+  /** How often a worker asks Slack whether holders of grants, requesters and voters are still active (Slack on). */
+  OFFBOARDING_SWEEP_INTERVAL: durationString('1h'),
   /** Requests one person may make per window (`/access` submissions, extensions, break-glass). */
   RATE_LIMIT_REQUESTS: rateString('10/1m'),
   /** Refusals of one person written to the audit log per window; beyond it they are counted, then reported as one event. */

@@ -7,6 +7,8 @@ export const AUDIT_EVENT_TYPES = {
   requestRefused: 'request.refused',
   reviewApproved: 'review.approved',
   reviewRefused: 'review.refused',
+  /** An approval by someone who has since left (Slack account deactivated) withdrawn from the stage still waiting. */
+  reviewWithdrawn: 'review.withdrawn',
   stageAdvanced: 'stage.advanced',
   stageEscalated: 'stage.escalated',
   reminderSent: 'reminder.sent',
@@ -56,6 +58,8 @@ export const AUDIT_EVENT_TYPES = {
   refusalsSuppressed: 'audit.refusals_suppressed',
   auditTrimmed: 'retention.audit_trimmed',
   requestsRemoved: 'retention.requests_removed',
+  /** A deactivated Slack account found (user_change event or the periodic sweep): what was revoked, cancelled and withdrawn. */
+  userOffboarded: 'user.offboarded',
   accessReviewStarted: 'access_review.started',
   accessReviewAnswered: 'access_review.answered',
   accessReviewAnswerRefused: 'access_review.answer_refused',

@@ -1,6 +1,7 @@
 import { AUDIT_EVENT_TYPES as A } from './audit-event-types';
 import { lookup, refuse } from './decision-kit';
 import { expire, issued, issueFailed } from './events/certificate-lifecycle';
+import { offboarded } from './events/offboarded';
 import { parentClosed } from './events/parent-closed';
 import { reviewReminderDue } from './events/break-glass-review';
 import { incidentGrant, incidentResolved } from './events/incident-grant';
@@ -66,5 +67,7 @@ export function decide(request: AccessRequest | undefined, event: RequestEvent, 
       return reviewReminderDue(request, event.n, ctx, rules);
     case 'incident_resolved':
       return incidentResolved(request, event.incident, ctx, rules);
+    case 'offboarded':
+      return offboarded(request, event.userId, event.reason, event.source, ctx);
   }
 }

@@ -242,6 +242,8 @@ export type RequestEvent =
   | { type: 'break_glass_review'; via: Channel; notes: string }
   /** The post-incident review of a break-glass grant is still open: remind its reviewers. */
   | { type: 'review_reminder_due'; n: number }
+  /** `userId` left (their Slack account is deactivated): their grants end, their requests and votes go. */
+  | { type: 'offboarded'; userId: string; reason: string; source: 'user_change' | 'sweep' }
   /**
    * A PagerDuty incident assigned `requester` (an assignee mapped to a Slack user with a confirmed
    * email): a grant without a request, for a resource its workflow links to the incident's service.

@@ -18,6 +18,8 @@ export interface CaWorkerOptions {
   expiryWarningMs: number;
   /** Stalled-job check interval; a killed worker's jobs come back after it. */
   stalledIntervalMs?: number;
+  /** The periodic offboarding sweep (`offboarding-sweep` timer jobs). */
+  offboarding?: { sweep(): Promise<unknown> };
 }
 
 /** The BullMQ workers of `access-bot worker`: certificates (issue, revoke, publish) and timers. */
@@ -65,6 +67,7 @@ export class CaWorker {
       TIMERS_QUEUE,
       async (job: Job) => {
         if (job.name === 'reconcile') return reconciler.run();
+        if (job.name === 'offboarding-sweep') return this.options.offboarding?.sweep();
         if (job.name === 'close-extensions') return service.closeExtensions(CloseExtensionsJobData.parse(job.data).requestId);
         const data = TimerJobData.parse(job.data);
         const result = await service.handleTimer(data.requestId, data.timer, data.stage, data.n);

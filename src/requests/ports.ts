@@ -9,6 +9,8 @@ export interface Directory {
   resolveApprovers(approvers: Approvers): Promise<string[]>;
   /** User group id → handle, for showing `S04T8KQ1N2P` as `@security-team` (Slack; absent elsewhere). */
   groupHandles?(): Promise<ReadonlyMap<string, string>>;
+  /** Drops what is cached about a person, so the next lookup asks Slack (a deactivation must not wait out a cache). */
+  forget?(userId: string): void;
 }
 
 /** Who is on call for a service now, and what is burning on it: the on-call context of approval messages. */
@@ -101,6 +103,14 @@ export interface RequestStore {
   openExtensionOf(parentId: string): Promise<AccessRequest | undefined>;
   /** The person's requests, newest first. */
   listByRequester(userId: string, limit?: number): Promise<AccessRequest[]>;
+}
+
+/** What offboarding walks: a person's requests and votes, and everyone holding access or waiting for it. */
+export interface OffboardingStore {
+  walkByRequester(userId: string): AsyncIterable<AccessRequest[]>;
+  walkPendingForApprover(userId: string): AsyncIterable<AccessRequest[]>;
+  walkByState(state: 'pending'): AsyncIterable<AccessRequest[]>;
+  walkActiveEndingBy(until: number): AsyncIterable<AccessRequest[]>;
 }
 
 /** Told of every committed transition (metrics): must not throw, and must not wait on I/O. */

@@ -362,6 +362,11 @@ export class RequestService {
     return this.act(requestId, 'system', { type: 'incident_resolved', incident });
   }
 
+  /** `userId` left: ends their grant or request `requestId`, or withdraws their vote on it (see engine/events/offboarded.ts). */
+  offboard(requestId: string, userId: string, reason: string, source: 'user_change' | 'sweep'): Promise<ServiceResult> {
+    return this.act(requestId, 'system', { type: 'offboarded', userId, reason, source });
+  }
+
   reviewBreakGlass(requestId: string, actorId: string, via: Channel, notes: string) {
     return this.act(requestId, actorId, { type: 'break_glass_review', via, notes }, A.breakGlassReviewRefused);
   }

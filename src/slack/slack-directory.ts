@@ -94,6 +94,10 @@ export class SlackDirectory implements Directory {
     this.oncallEmails = new TtlCache(options.oncallTtlMs ?? 0, clock);
   }
 
+  forget(userId: string): void {
+    this.users.delete(userId);
+  }
+
   async actor(userId: string): Promise<SlackActor> {
     // Ids from other channels (cli:root, system) are not Slack users: nothing to look up.
     if (!SLACK_USER_ID.test(userId)) return { id: userId, groups: [] };

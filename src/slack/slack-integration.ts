@@ -24,6 +24,7 @@ import { SlackMessageRefs } from './slack-message-refs';
 import { SlackNotifier } from './slack-notifier';
 import { RedisReplayLedger } from './slack-replay-ledger';
 import { SlackReviewPoster } from './slack-review-poster';
+import { UserChangeHandler } from './user-change-handler';
 import { createSlackApp, type SlackTransport } from './slack-transport';
 import { callSlack, createSlackWebClient, type WebClient } from './slack-web-api';
 
@@ -99,6 +100,7 @@ export function registerSlackHandlers(ctx: AppContext, app: App, logger: Logger)
   new GrantActions(ctx, home, reply, requestModal, logger).register(app);
   new AccessReviewActions(accessReviewService(ctx), reply, logger).register(app);
   new BreakGlassReviewModal(ctx, home, logger).register(app);
+  new UserChangeHandler(ctx.offboarding, logger).register(app);
   home.register(app);
 }
 

@@ -156,6 +156,17 @@ export class RedisRequestStore implements RequestStore {
     for await (const ids of this.walkIndex(this.keys.stateIndex(state), '+inf', batch)) yield this.getMany(ids);
   }
 
+  /** Every request a person made, oldest first, a batch at a time. */
+  async *walkByRequester(userId: string, batch = 500): AsyncGenerator<AccessRequest[]> {
+    for await (const ids of this.walkIndex(this.keys.requesterIndex(userId), '+inf', batch)) yield this.getMany(ids);
+  }
+
+  /** Pending requests that had this person among the approvers of their stage, oldest first, a batch at a time. */
+  async *walkPendingForApprover(userId: string, batch = 500): AsyncGenerator<AccessRequest[]> {
+    for await (const ids of this.walkIndex(this.keys.approverIndex(userId), '+inf', batch))
+      yield (await this.getMany(ids)).filter((r) => r.state === 'pending');
+  }
+
   /** Approved or issued grants whose window ends at or before `until`, soonest first, a batch at a time. */
   async *walkActiveEndingBy(until: number, batch = 500): AsyncGenerator<AccessRequest[]> {
     for await (const ids of this.walkIndex(this.keys.expiryIndex, String(until), batch)) yield this.getMany(ids);

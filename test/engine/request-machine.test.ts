@@ -738,3 +738,49 @@ describe('post-incident review of break-glass', () => {
     });
   });
 });
+
+describe('offboarding: a person whose Slack account was deactivated', () => {
+  const offboard = (req: AccessRequest, userId: string) =>
+    decide(req, { type: 'offboarded', userId, reason: 'the Slack account was deactivated', source: 'sweep' }, ctx(system));
+  /** Stage 1 (security) reached after the lead's approval, with one security vote of two given. */
+  const atSecurity = (): AccessRequest => ({
+    ...pendingProdDb(),
+    stage: 1,
+    approvers: ['USEC1', 'USEC2'],
+    reviews: [
+      { stage: 0, by: 'ULEAD1', decision: 'approve', via: 'slack', at: T0 + MIN },
+      { stage: 1, by: 'USEC1', decision: 'approve', via: 'slack', at: T0 + 2 * MIN },
+    ],
+  });
+
+  it('their pending request is cancelled, with the reason', () => {
+    const { request, effects } = transition(offboard(pendingProdDb(), alice.id));
+    expect(request).toMatchObject({ state: 'cancelled', approvers: [], closedBy: 'system', closeReason: 'Cancelled: the Slack account was deactivated.' });
+    expect(audits(effects)).toEqual(['request.cancelled']);
+    expect(effects[0]).toMatchObject({ event: { data: { cause: 'offboarded', user: alice.id, source: 'sweep' } } });
+  });
+
+  it('their live grant is revoked and its certificate listed as revoked', () => {
+    const issued: AccessRequest = { ...pendingProdDb(), state: 'issued', approvers: [], approvedAt: T0, expiresAt: T0 + HOUR, certificate: cert(T0 + HOUR) };
+    const { request, effects } = transition(offboard(issued, alice.id));
+    expect(request).toMatchObject({ state: 'revoked', closeReason: 'Revoked: the Slack account was deactivated.' });
+    expect(audits(effects)).toEqual(['request.revoked']);
+    expect(others(effects).map((e) => e.type)).toEqual(expect.arrayContaining(['revoke_certificate', 'close_extensions', 'notify_requester']));
+  });
+
+  it('their approval of the stage still waiting is withdrawn; approvals of stages already passed stay', () => {
+    const { request, effects } = transition(offboard(atSecurity(), 'USEC1'));
+    expect(request.state).toBe('pending');
+    expect(request.reviews.map((r) => r.by)).toEqual(['ULEAD1']);
+    expect(request.approvers).toEqual(['USEC2']);
+    expect(audits(effects)).toEqual(['review.withdrawn']);
+    expect(effects[0]).toMatchObject({ event: { data: { stage: 1, user: 'USEC1', votedAt: T0 + 2 * MIN } } });
+    expect(offboard(atSecurity(), 'ULEAD1').kind).toBe('noop');
+  });
+
+  it('a closed request, or one they had no part in, is left alone', () => {
+    const denied: AccessRequest = { ...pendingProdDb(), state: 'denied', approvers: [] };
+    expect(offboard(denied, alice.id).kind).toBe('noop');
+    expect(offboard(pendingProdDb(), bob.id).kind).toBe('noop');
+  });
+});

@@ -306,6 +306,13 @@ export class FakeSlackApi {
     }
   }
 
+  /** Deactivates (or reactivates) an account, as an admin does in Slack: users.info then says `deleted`. */
+  setUserDeleted(userId: string, deleted: boolean): void {
+    const user = this.users.get(userId);
+    if (!user) throw new Error(`FakeSlackApi: unknown user ${userId}`);
+    user.deleted = deleted;
+  }
+
   /** Replaces a group's members (for tests of membership changes and caches). */
   setUsergroupMembers(idOrHandle: string, members: string[]): void {
     const group = this.findUsergroup(idOrHandle);

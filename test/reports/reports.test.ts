@@ -34,11 +34,11 @@ describe('report access-review over the fixture log', () => {
   });
 
   it('is headed by the chain verification', () => {
-    expect(report.chain).toMatchObject({ ok: true, count: 126, head: { seq: 126 } });
+    expect(report.chain).toMatchObject({ ok: true, count: 131, head: { seq: 131 } });
   });
 
   it('lists every grant with its approvals, channel, break-glass review and early revocation', () => {
-    expect(report.summary).toEqual({ grants: 10, people: 3, resources: 7, breakGlass: 4, refusals: 25, anomalies: 9, events: 126 });
+    expect(report.summary).toEqual({ grants: 10, people: 3, resources: 7, breakGlass: 4, refusals: 25, anomalies: 9, events: 131 });
     const routes = report.grants.map((g) => g.route).sort();
     expect(routes).toEqual(['admin', 'auto', 'break_glass', 'break_glass', 'incident', 'incident', 'workflow', 'workflow', 'workflow', 'workflow']);
     // Approved by moving its Jira issue: Bob's review, through the Jira channel.
@@ -145,7 +145,7 @@ describe('report access-review over the fixture log', () => {
     const r = await accessReview(writeLog('unknown.jsonl', events));
     const report = JSON.parse(r.stdout) as AccessReviewReport;
     expect(report.chain.ok).toBe(true);
-    expect(report.other).toEqual([{ type: 'vendor.ticket_linked', count: 1, seqs: [127] }]);
+    expect(report.other).toEqual([{ type: 'vendor.ticket_linked', count: 1, seqs: [132] }]);
   });
 
   it('a tampered log: exit 1, the break heads the report and is an anomaly', async () => {
@@ -192,7 +192,7 @@ describe('report soc2 over the fixture log', () => {
   it('counts from the log with sampled request ids, the same sample every time', async () => {
     const evidence = (id: string) => Object.fromEntries(report.controls.find((c) => c.id === id)!.evidence.map((e) => [e.label, e.value]));
     expect(evidence('CC6.1')).toMatchObject({ 'certificates issued': 9, 'public keys registered': 4, 'public keys refused (weak, malformed, private keys pasted)': 1, 'CA created or rotated': 2 });
-    expect(evidence('CC6.2')).toMatchObject({ 'requests made': 15, 'approved by the workflow': 4, 'auto-approved by a rule': 1, 'break-glass': 2, 'granted by a PagerDuty incident': 2, 'issued by an admin': 1, denied: 2, 'timed out': 1, cancelled: 1, 'access reviews started': 2, 'review answers: keep': 1, 'review answers: remove': 1 });
+    expect(evidence('CC6.2')).toMatchObject({ 'requests made': 16, 'approved by the workflow': 4, 'auto-approved by a rule': 1, 'break-glass': 2, 'granted by a PagerDuty incident': 2, 'issued by an admin': 1, denied: 2, 'timed out': 1, cancelled: 2, 'access reviews started': 2, 'review answers: keep': 1, 'review answers: remove': 1 });
     expect(evidence('CC6.3')).toMatchObject({ 'self-approval attempts refused': 2, 'decisions by non-approvers refused': 3, 'access review removals requested': 1, 'requested removals closed by an admin': 1 });
     expect(evidence('CC7.3')).toMatchObject({ 'break-glass uses': 4, 'uses tied to an incident': 4, 'break-glass attempts refused (not on call, no incident)': 1 });
     expect(evidence('CC7.2')).toMatchObject({ 'refusals beyond a person’s rate limit (counted, not written one by one)': 2, 'detector: the worker refused to sign a grant': 2 });
@@ -240,7 +240,7 @@ describe('report sources', () => {
       expect(strip(fromRedis.stdout)).toEqual(fromFile);
       // Without --source, the archive is used when AUDIT_DATABASE_URL is set.
       const fromArchive = await runCli(['report', 'access-review', '--since', since, '--until', until, '--format', 'json'], env);
-      expect(JSON.parse(fromArchive.stdout).chain).toMatchObject({ source: 'PostgreSQL archive', redis: 'matches Redis at event 126 (Redis holds 1–126)' });
+      expect(JSON.parse(fromArchive.stdout).chain).toMatchObject({ source: 'PostgreSQL archive', redis: 'matches Redis at event 131 (Redis holds 1–131)' });
       expect(strip(fromArchive.stdout)).toEqual(fromFile);
     } finally {
       await t.cleanup();
