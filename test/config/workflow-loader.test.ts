@@ -79,6 +79,7 @@ describe('the shipped examples', () => {
       issue_type: 'Access Request',
       approved_status: 'Approved',
       denied_status: 'Declined',
+      expired_status: 'Done',
     });
     expect(policy.resources.get('k8s-prod-eu1-admin')?.x509?.common_name).toBe('{{user.email}}');
     expect(policy.admins).toEqual({ users: ['U02H5N8QW3K', 'U03JZ7P1LMA'], slack_groups: ['S04T8KQ1N2P'] });

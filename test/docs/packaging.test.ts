@@ -90,6 +90,7 @@ describe('the Slack app manifest', () => {
     'views.update': null,
     'views.publish': null,
     'auth.test': null,
+    'chat.getPermalink': null, // the Jira issue links back to the approval message; Slack asks no scope for it
   };
 
   function sourceFiles(dir: string): string[] {
@@ -100,7 +101,9 @@ describe('the Slack app manifest', () => {
   }
 
   const methods = new Set<string>();
-  for (const file of sourceFiles(join(ROOT, 'src'))) {
+  // Jira's and PagerDuty's clients are called `client` too; their methods are not Slack's.
+  const otherServices = [join(ROOT, 'src', 'jira'), join(ROOT, 'src', 'pagerduty')];
+  for (const file of sourceFiles(join(ROOT, 'src')).filter((f) => !otherServices.some((dir) => f.startsWith(dir)))) {
     const text = readFileSync(file, 'utf8');
     for (const m of text.matchAll(/\bclient\.((?:chat|conversations|users|usergroups|views|reactions|auth|team|bots|pins|files|reminders|dnd)(?:\.[a-zA-Z]+)+)\(/g)) methods.add(m[1]!);
   }

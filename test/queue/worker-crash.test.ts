@@ -24,7 +24,7 @@ const children: ChildProcess[] = [];
 
 function startWorker(): ChildProcess {
   const child = spawn(process.execPath, [CLI, 'worker'], {
-    env: { ...process.env, ...app.env, WORKER_CONCURRENCY: '8', WORKER_STALLED_CHECK: '1s', LOG_LEVEL: 'warn' },
+    env: { ...process.env, ...app.env, WORKER_CONCURRENCY: '8', WORKER_PORT: '0', WORKER_STALLED_CHECK: '1s', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
