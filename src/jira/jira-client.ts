@@ -1,6 +1,7 @@
 import { HttpException, Version3Client } from 'jira.js';
 import type { z } from 'zod';
 import type { Logger } from '../log/logger';
+import type { ExternalCallMetrics } from '../metrics/external-call-metrics';
 import { JiraApiError } from './errors/jira-api-error';
 import { JiraAuthError } from './errors/jira-auth-error';
 import { JiraResponseError } from './errors/jira-response-error';
@@ -33,6 +34,8 @@ export interface JiraClientOptions {
   /** One call's limit; the call is abandoned after it. */
   timeoutMs: number;
   logger: Logger;
+  /** Counts every HTTP call (`GET /rest/api/3/issue/:id`) with its outcome. */
+  calls?: ExternalCallMetrics;
 }
 
 export interface NewIssue {
@@ -67,7 +70,11 @@ export class JiraClient {
     this.client = new Version3Client({
       host: this.url,
       authentication: { basic: { email: options.email, apiToken: options.apiToken } },
-      baseRequestConfig: { timeout: options.timeoutMs },
+      // axios's fetch adapter, so the calls go through the metrics' counting fetch.
+      baseRequestConfig: {
+        timeout: options.timeoutMs,
+        ...(options.calls ? { adapter: 'fetch' as const, env: { fetch: countingFetch(options.calls) } } : {}),
+      },
     });
   }
 
@@ -236,4 +243,17 @@ function errorDetail(err: unknown): string {
     if (parts.length) return parts.join('; ').slice(0, 300);
   }
   return err instanceof Error ? err.message.slice(0, 200) : 'refused';
+}
+
+/**
+ * The fetch axios's fetch adapter calls, counted by the metrics. The adapter passes a `Request`
+ * (URL, method, headers and body in it): the metrics read its URL and method, and the original
+ * goes out untouched.
+ */
+function countingFetch(calls: ExternalCallMetrics): (input: string | URL | Request, init?: RequestInit) => Promise<Response> {
+  return (input, init) => {
+    const request = input instanceof Request ? input : undefined;
+    const counted = calls.restFetch('jira', () => fetch(input, init));
+    return counted(request ? request.url : (input as string | URL), { ...init, method: request?.method ?? init?.method ?? 'GET' });
+  };
 }

@@ -50,7 +50,7 @@ export function jiraWorkflows(policy: Policy): string[] {
  */
 export function createJiraIntegration(ctx: AppContext, settings: JiraSettings, options: JiraIntegrationOptions = {}): JiraIntegration {
   const logger = ctx.logger.child({ component: 'jira' });
-  const client = new JiraClient({ url: settings.url, email: settings.email, apiToken: settings.apiToken, timeoutMs: settings.timeoutMs, logger });
+  const client = new JiraClient({ url: settings.url, email: settings.email, apiToken: settings.apiToken, timeoutMs: settings.timeoutMs, logger, calls: ctx.externalCalls });
   const state = new JiraIssueState(ctx.redis, ctx.keys);
   const issues = new JiraIssues({
     client,
