@@ -14,6 +14,8 @@ export class JiraFollowingNotifier implements Notifier {
     private readonly follow: (request: AccessRequest) => Promise<void>,
     private readonly approvesInJira: (request: AccessRequest) => boolean,
     private readonly logger: Logger,
+    /** The request as stored once its issue is recorded, or as it is after a short wait (Jira slow or down). */
+    private readonly withIssue?: (request: AccessRequest) => Promise<AccessRequest>,
   ) {}
 
   private async then(request: AccessRequest, run: () => Promise<void>): Promise<void> {
@@ -43,7 +45,11 @@ export class JiraFollowingNotifier implements Notifier {
     return this.then(request, () => this.inner.updateApprovalMessages(request));
   }
 
-  requester(request: AccessRequest, notice: RequesterNotice): Promise<void> {
+  async requester(request: AccessRequest, notice: RequesterNotice): Promise<void> {
+    // The "waiting for approval" DM goes out as the issue is being created: it waits a moment for
+    // the key, so the requester's first message links the issue too.
+    if (notice === 'pending' && this.withIssue && this.approvesInJira(request) && !request.jiraIssue)
+      return this.inner.requester(await this.withIssue(request).catch(() => request), notice);
     if (notice === 'pending' || notice === 'expiring') return this.inner.requester(request, notice);
     return this.then(request, () => this.inner.requester(request, notice));
   }

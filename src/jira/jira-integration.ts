@@ -38,6 +38,9 @@ export interface JiraIntegration {
   close(): Promise<void>;
 }
 
+/** How long the requester's first DM waits for the issue key (the follow-up queue creates the issue). */
+const ISSUE_WAIT_MS = 5_000;
+
 /** Workflows whose approval names Jira. */
 export function jiraWorkflows(policy: Policy): string[] {
   return [...policy.workflows.values()].filter((w) => w.approval.jira).map((w) => w.name);
@@ -74,7 +77,14 @@ export function createJiraIntegration(ctx: AppContext, settings: JiraSettings, o
     ...(options.backoffMs !== undefined ? { backoffMs: options.backoffMs } : {}),
   });
   const approvesInJira = (request: AccessRequest) => ctx.policy.workflows.get(request.workflow)?.approval.jira !== undefined;
-  ctx.notifier = new JiraFollowingNotifier(ctx.notifier, (r) => follow.enqueue(r), approvesInJira, logger);
+  ctx.notifier = new JiraFollowingNotifier(ctx.notifier, (r) => follow.enqueue(r), approvesInJira, logger, async (request) => {
+    const until = Date.now() + ISSUE_WAIT_MS;
+    for (;;) {
+      const stored = await ctx.store.get(request.id);
+      if (stored?.jiraIssue || Date.now() >= until) return stored?.jiraIssue ? stored : request;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
   ctx.jiraEnabled = true;
 
   let self: Promise<string | undefined> | undefined;

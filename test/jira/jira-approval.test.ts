@@ -111,6 +111,10 @@ describe('one issue per request', () => {
     expect(created[0]!.data).toEqual(expect.objectContaining({ key: issue.key }));
     // A Jira-only workflow with Jira on: no Slack DMs to approvers; the requester's DMs link the issue.
     expect(t.e2e.fake.messages.filter((m) => hasButton(m, 'access.approve', r.id))).toHaveLength(0);
+    const waiting = await eventually(() => t.e2e.messagesWith('is waiting for approval').find((m) => messageText(m).includes(r.id)), 10_000, 'the pending DM');
+    expect(messageText(waiting)).toContain(`<${t.jira.url}/browse/${issue.key}|${issue.key}>`);
+    // Every call to Jira is counted by method, ids replaced.
+    expect(await t.ctx.metrics.text()).toMatch(/access_bot_external_calls_total\{service="jira",method="POST \/rest\/api\/3\/issue",outcome="ok"\} \d/);
     await t.ctx.service.cancel(r.id, ALICE.id, 'slack', 'done testing');
     await eventually(() => t.e2e.messagesWith(r.id).find((m) => messageText(m).includes(`${issue.key}>`) && messageText(m).includes('cancel')), 10_000, 'a DM linking the issue');
     await t.commentMatching(issue.key, /Request cancelled by alice <alice@example.com> at .*: done testing/);
