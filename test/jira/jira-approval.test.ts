@@ -148,6 +148,17 @@ describe('decisions by moving the issue', () => {
     expect(t.jira.issue(issue.key)!.status).toBe('Approved');
   });
 
+  test('a revocation in Slack is commented on the issue, which moves to the expired status', async () => {
+    const r = await request('kube', 'Revoke me later');
+    const issue = await t.issueOf(r.id);
+    t.jira.move(issue.key, 'Approved', J.bob.accountId);
+    await t.deliver(issue.key);
+    await t.e2e.waitForState(r.id, 'issued', 15_000);
+    expect((await t.ctx.service.revoke(r.id, ALICE.id, 'slack', 'done early')).status).toBe('ok');
+    await t.commentMatching(issue.key, /Access revoked by alice <alice@example.com> at .*: done early/);
+    await t.waitForStatus(issue.key, 'Done');
+  });
+
   test('moving it to Declined denies, with the newest comment of the person as the reason', async () => {
     const r = await request('kube', 'Deny me in Jira');
     const issue = await t.issueOf(r.id);

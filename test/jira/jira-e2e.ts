@@ -42,6 +42,7 @@ export class JiraE2e {
         JIRA_WEBHOOK_SECRET: secret,
         JIRA_POLL_INTERVAL: '1h',
         JIRA_TIMEOUT: '2s',
+        RATE_LIMIT_REQUESTS: '1000/1m',
         ...options.env,
       },
       setup: async (ctx) => {
