@@ -62,12 +62,12 @@ const MAX_SEARCH_PAGES = 10;
  *   JiraUnavailableError (worth retrying), 404 on a read → undefined.
  */
 export class JiraClient {
-  private readonly client: Version3Client;
+  private readonly api: Version3Client;
   readonly url: string;
 
   constructor(private readonly options: JiraClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
-    this.client = new Version3Client({
+    this.api = new Version3Client({
       host: this.url,
       authentication: { basic: { email: options.email, apiToken: options.apiToken } },
       // axios's fetch adapter, so the calls go through the metrics' counting fetch.
@@ -84,26 +84,26 @@ export class JiraClient {
   }
 
   myself(): Promise<JiraUser> {
-    return this.call('the credentials check (/myself)', JiraUserSchema, () => this.client.myself.getCurrentUser());
+    return this.call('the credentials check (/myself)', JiraUserSchema, () => this.api.myself.getCurrentUser());
   }
 
   /** The person behind an accountId, with the email when their profile lets our account see it. Undefined when unknown. */
   user(accountId: string): Promise<JiraUser | undefined> {
-    return this.read(`user ${accountId}`, JiraUserSchema, () => this.client.users.getUser({ accountId }));
+    return this.read(`user ${accountId}`, JiraUserSchema, () => this.api.users.getUser({ accountId }));
   }
 
   project(key: string) {
-    return this.read(`project ${key}`, ProjectSchema, () => this.client.projects.getProject({ projectIdOrKey: key }));
+    return this.read(`project ${key}`, ProjectSchema, () => this.api.projects.getProject({ projectIdOrKey: key }));
   }
 
   /** Issue types of a project with the statuses of each one's workflow. Undefined when the project is unknown. */
   projectStatuses(key: string) {
-    return this.read(`the statuses of project ${key}`, ProjectStatusesSchema, () => this.client.projects.getAllStatuses({ projectIdOrKey: key }));
+    return this.read(`the statuses of project ${key}`, ProjectStatusesSchema, () => this.api.projects.getAllStatuses({ projectIdOrKey: key }));
   }
 
   async createIssue(issue: NewIssue): Promise<{ id: string; key: string }> {
     return this.call(`creating an issue in ${issue.project}`, CreatedIssueSchema, () =>
-      this.client.issues.createIssue({
+      this.api.issues.createIssue({
         fields: {
           project: { key: issue.project },
           issuetype: { name: issue.issueType },
@@ -120,7 +120,7 @@ export class JiraClient {
   /** Status, labels and our request property of an issue, as Jira has it now. Undefined when it does not exist (or we may not see it). */
   issue(idOrKey: string): Promise<JiraIssue | undefined> {
     return this.read(`issue ${idOrKey}`, IssueSchema, () =>
-      this.client.issues.getIssue({ issueIdOrKey: idOrKey, fields: ['status', 'labels', 'updated'], properties: [REQUEST_PROPERTY] }),
+      this.api.issues.getIssue({ issueIdOrKey: idOrKey, fields: ['status', 'labels', 'updated'], properties: [REQUEST_PROPERTY] }),
     );
   }
 
@@ -130,7 +130,7 @@ export class JiraClient {
     let nextPageToken: string | undefined;
     for (let page = 0; page < MAX_SEARCH_PAGES; page++) {
       const result = await this.call('a search (/search/jql)', SearchPageSchema, () =>
-        this.client.issueSearch.searchForIssuesUsingJqlEnhancedSearch({
+        this.api.issueSearch.searchForIssuesUsingJqlEnhancedSearch({
           jql,
           maxResults: PAGE,
           fields: ['status', 'labels', 'updated'],
@@ -151,12 +151,12 @@ export class JiraClient {
   /** The newest status changes first is what decisions need: the last page of the changelog, newest first. */
   async recentHistory(idOrKey: string): Promise<ChangelogHistory[]> {
     const first = await this.call(`the changelog of ${idOrKey}`, ChangelogPageSchema, () =>
-      this.client.issues.getChangeLogs({ issueIdOrKey: idOrKey, startAt: 0, maxResults: PAGE }),
+      this.api.issues.getChangeLogs({ issueIdOrKey: idOrKey, startAt: 0, maxResults: PAGE }),
     );
     let values = first.values;
     if (first.total > first.values.length) {
       const last = await this.call(`the changelog of ${idOrKey}`, ChangelogPageSchema, () =>
-        this.client.issues.getChangeLogs({ issueIdOrKey: idOrKey, startAt: Math.max(0, first.total - PAGE), maxResults: PAGE }),
+        this.api.issues.getChangeLogs({ issueIdOrKey: idOrKey, startAt: Math.max(0, first.total - PAGE), maxResults: PAGE }),
       );
       values = last.values;
     }
@@ -164,24 +164,24 @@ export class JiraClient {
   }
 
   async transitions(idOrKey: string): Promise<JiraTransition[]> {
-    const result = await this.call(`the transitions of ${idOrKey}`, TransitionsSchema, () => this.client.issues.getTransitions({ issueIdOrKey: idOrKey }));
+    const result = await this.call(`the transitions of ${idOrKey}`, TransitionsSchema, () => this.api.issues.getTransitions({ issueIdOrKey: idOrKey }));
     return result.transitions;
   }
 
   async transition(idOrKey: string, transitionId: string): Promise<void> {
     await this.write(`moving ${idOrKey} (transition ${transitionId})`, () =>
-      this.client.issues.doTransition({ issueIdOrKey: idOrKey, transition: { id: transitionId } }),
+      this.api.issues.doTransition({ issueIdOrKey: idOrKey, transition: { id: transitionId } }),
     );
   }
 
   async addComment(idOrKey: string, body: AdfNode): Promise<void> {
-    await this.write(`a comment on ${idOrKey}`, () => this.client.issueComments.addComment({ issueIdOrKey: idOrKey, comment: body as never }));
+    await this.write(`a comment on ${idOrKey}`, () => this.api.issueComments.addComment({ issueIdOrKey: idOrKey, comment: body as never }));
   }
 
   /** The newest comments first (up to 100). */
   async recentComments(idOrKey: string): Promise<JiraComment[]> {
     const page = await this.call(`the comments of ${idOrKey}`, CommentPageSchema, () =>
-      this.client.issueComments.getComments({ issueIdOrKey: idOrKey, orderBy: '-created', maxResults: PAGE }),
+      this.api.issueComments.getComments({ issueIdOrKey: idOrKey, orderBy: '-created', maxResults: PAGE }),
     );
     return [...page.comments].sort((a, b) => Date.parse(b.created) - Date.parse(a.created));
   }
