@@ -47,9 +47,16 @@ export class JiraFollowingNotifier implements Notifier {
 
   async requester(request: AccessRequest, notice: RequesterNotice): Promise<void> {
     // The "waiting for approval" DM goes out as the issue is being created: it waits a moment for
-    // the key, so the requester's first message links the issue too.
-    if (notice === 'pending' && this.withIssue && this.approvesInJira(request) && !request.jiraIssue)
-      return this.inner.requester(await this.withIssue(request).catch(() => request), notice);
+    // the key, so the requester's first message links the issue too. In the background, so a slow
+    // Jira never holds up the answer to the person who just asked.
+    if (notice === 'pending' && this.withIssue && this.approvesInJira(request) && !request.jiraIssue) {
+      const withIssue = this.withIssue;
+      void withIssue(request)
+        .catch(() => request)
+        .then((latest) => this.inner.requester(latest, notice))
+        .catch((err: unknown) => this.logger.error({ err, requestId: request.id }, 'the requester\'s waiting-for-approval DM failed'));
+      return;
+    }
     if (notice === 'pending' || notice === 'expiring') return this.inner.requester(request, notice);
     return this.then(request, () => this.inner.requester(request, notice));
   }

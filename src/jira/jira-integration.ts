@@ -39,7 +39,7 @@ export interface JiraIntegration {
 }
 
 /** How long the requester's first DM waits for the issue key (the follow-up queue creates the issue). */
-const ISSUE_WAIT_MS = 5_000;
+const ISSUE_WAIT_MS = 3_000;
 
 /** Workflows whose approval names Jira. */
 export function jiraWorkflows(policy: Policy): string[] {
