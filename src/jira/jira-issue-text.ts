@@ -90,6 +90,14 @@ export async function followUpComments(request: AccessRequest, workflow: Workflo
     const text = `${review.decision === 'approve' ? 'Approved' : 'Denied'} by ${who} in ${channelName(review)}${where}${count}${review.comment ? `: ${review.comment}` : '.'}`;
     out.push({ step: `review:${i}`, body: doc(paragraph(text)) });
   }
+  for (const stage of request.escalatedStages) {
+    const from = workflow?.stages[stage];
+    const to = workflow?.stages[stage + 1];
+    out.push({
+      step: `escalated:${stage}`,
+      body: doc(paragraph(`Stage ${stage + 1}${from ? ` (${from.name})` : ''} timed out without its approvals; stage ${stage + 2}${to ? ` (${to.name}, ${describeApprovers(to.approvers)})` : ''} decides now.`)),
+    });
+  }
   if (request.approvedAt !== undefined && request.expiresAt !== undefined) {
     const how = request.autoApproved ? ' automatically' : request.breakGlass ? ' by break-glass' : request.adminIssued ? ' by an admin' : '';
     out.push({

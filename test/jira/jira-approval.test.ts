@@ -34,6 +34,12 @@ const WORKFLOWS = {
       duration: { default: '1h', max: '2h' },
       x509: { groups: ['developers'], usage: 'kubernetes', kubernetes: { cluster: 'prod', server: 'https://k8s.example.com:6443' } },
     },
+    'kube-esc': {
+      description: 'Kubernetes, escalating',
+      workflow: 'escalating',
+      duration: { default: '1h', max: '2h' },
+      x509: { groups: ['oncall'] },
+    },
     'kube-two': {
       description: 'Production Kubernetes, two leads',
       workflow: 'mixed-two',
@@ -46,6 +52,14 @@ const WORKFLOWS = {
       requesters: { everyone: true },
       ticket: { required: false },
       stages: [{ name: 'leads', approvers: { slack_groups: ['leads'], jira_account_ids: [J.hidden.accountId] } }],
+      approval: { jira: JIRA },
+    },
+    escalating: {
+      requesters: { everyone: true },
+      stages: [
+        { name: 'first line', approvers: { users: [BOB.id] }, timeout: '1s' },
+        { name: 'second line', approvers: { users: [DAVE.id] } },
+      ],
       approval: { jira: JIRA },
     },
     'mixed-two': {
@@ -157,6 +171,16 @@ describe('decisions by moving the issue', () => {
     expect((await t.ctx.service.revoke(r.id, ALICE.id, 'slack', 'done early')).status).toBe('ok');
     await t.commentMatching(issue.key, /Access revoked by alice <alice@example.com> at .*: done early/);
     await t.waitForStatus(issue.key, 'Done');
+  });
+
+  test('a stage that times out is commented, and the next stage decides by moving the same issue', async () => {
+    const r = await request('kube-esc', 'Escalate me');
+    const issue = await t.issueOf(r.id);
+    await t.commentMatching(issue.key, /Stage 1 \(first line\) timed out without its approvals; stage 2 \(second line, U0DAVE\) decides now\./, 15_000);
+    t.jira.move(issue.key, 'Approved', J.dave.accountId);
+    await t.deliver(issue.key);
+    const done = await t.e2e.waitForState(r.id, 'issued', 15_000);
+    expect(done.reviews).toEqual([expect.objectContaining({ by: DAVE.id, stage: 1, via: 'jira' })]);
   });
 
   test('moving it to Declined denies, with the newest comment of the person as the reason', async () => {
