@@ -9,7 +9,7 @@ import { JiraApiError } from './errors/jira-api-error';
 import { JiraAuthError } from './errors/jira-auth-error';
 import type { JiraIssueState } from './jira-issue-state';
 
-const FollowJobData = z.object({ requestId: z.string().regex(/^ar-[a-z0-9]{1,40}$/) });
+const FollowJobData = z.object({ requestId: z.string().regex(/^ar-[a-z0-9]{1,40}$/), version: z.number().int().min(0).optional() });
 
 export interface JiraFollowQueueOptions {
   connection: ConnectionOptions;
@@ -19,6 +19,8 @@ export interface JiraFollowQueueOptions {
   logger: Logger;
   /** Brings the request's issue in line (JiraIssues.follow). */
   follow: (requestId: string) => Promise<void>;
+  /** Posts a stage reminder on the issue (JiraIssues.remind). */
+  remind: (requestId: string, version: number) => Promise<void>;
   /** Tries per change before giving up (audited). Default 8. */
   attempts?: number;
   /** First wait between tries; doubles each time. Default 2 s (8 tries span about 4 minutes, past Jira's search lag). */
@@ -47,12 +49,12 @@ export class JiraFollowQueue {
     this.queue = new Queue(JIRA_QUEUE, { connection: options.connection, prefix: bullPrefix(options.redisPrefix) });
   }
 
-  async enqueue(request: AccessRequest): Promise<void> {
+  async enqueue(request: AccessRequest, kind: 'follow' | 'remind' = 'follow'): Promise<void> {
     await this.queue.add(
-      'follow',
-      { requestId: request.id },
+      kind,
+      { requestId: request.id, version: request.version },
       {
-        jobId: jobIds.jiraFollow(request.id, request.version),
+        jobId: kind === 'remind' ? jobIds.jiraRemind(request.id, request.version) : jobIds.jiraFollow(request.id, request.version),
         attempts: this.attempts,
         backoff: { type: 'exponential', delay: this.backoffMs },
         removeOnComplete: { age: 3600, count: 10_000 },
@@ -67,7 +69,7 @@ export class JiraFollowQueue {
     const worker = new Worker(
       JIRA_QUEUE,
       async (job: Job, token?: string) => {
-        const { requestId } = FollowJobData.parse(job.data);
+        const { requestId, version } = FollowJobData.parse(job.data);
         const owner = `${job.id ?? 'job'}:${token ?? ''}`;
         if (!(await state.lock(requestId, owner, 60_000))) {
           // Another job of this request is at work: come back shortly, without using up a try.
@@ -75,7 +77,8 @@ export class JiraFollowQueue {
           throw new DelayedError();
         }
         try {
-          await this.options.follow(requestId);
+          if (job.name === 'remind') await this.options.remind(requestId, version ?? 0);
+          else await this.options.follow(requestId);
         } catch (err) {
           // A refusal by Jira (a field, a missing transition, bad credentials) is the same next time.
           if (err instanceof JiraApiError || err instanceof JiraAuthError) throw new UnrecoverableError(err.message);

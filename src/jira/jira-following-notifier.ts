@@ -11,14 +11,14 @@ import type { Notifier } from '../requests/ports';
 export class JiraFollowingNotifier implements Notifier {
   constructor(
     private readonly inner: Notifier,
-    private readonly follow: (request: AccessRequest) => Promise<void>,
+    private readonly follow: (request: AccessRequest, kind?: 'follow' | 'remind') => Promise<void>,
     private readonly approvesInJira: (request: AccessRequest) => boolean,
     private readonly logger: Logger,
     /** The request as stored once its issue is recorded, or as it is after a short wait (Jira slow or down). */
     private readonly withIssue?: (request: AccessRequest) => Promise<AccessRequest>,
   ) {}
 
-  private async then(request: AccessRequest, run: () => Promise<void>): Promise<void> {
+  private async then(request: AccessRequest, run: () => Promise<void>, kind: 'follow' | 'remind' = 'follow'): Promise<void> {
     let failure: unknown;
     try {
       await run();
@@ -27,7 +27,7 @@ export class JiraFollowingNotifier implements Notifier {
     }
     if (this.approvesInJira(request)) {
       try {
-        await this.follow(request);
+        await this.follow(request, kind);
       } catch (err) {
         this.logger.error({ err, requestId: request.id }, 'could not enqueue the Jira follow-up');
         failure ??= err;
@@ -37,7 +37,7 @@ export class JiraFollowingNotifier implements Notifier {
   }
 
   approvers(request: AccessRequest, stage: number, reason: 'new' | 'escalated' | 'reminder'): Promise<void> {
-    if (reason === 'reminder') return this.inner.approvers(request, stage, reason);
+    if (reason === 'reminder') return this.then(request, () => this.inner.approvers(request, stage, reason), 'remind');
     return this.then(request, () => this.inner.approvers(request, stage, reason));
   }
 

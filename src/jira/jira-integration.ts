@@ -73,11 +73,12 @@ export function createJiraIntegration(ctx: AppContext, settings: JiraSettings, o
     audit: ctx.audit,
     logger,
     follow: (id) => issues.follow(id),
+    remind: (id, version) => issues.remind(id, version),
     ...(options.attempts !== undefined ? { attempts: options.attempts } : {}),
     ...(options.backoffMs !== undefined ? { backoffMs: options.backoffMs } : {}),
   });
   const approvesInJira = (request: AccessRequest) => ctx.policy.workflows.get(request.workflow)?.approval.jira !== undefined;
-  ctx.notifier = new JiraFollowingNotifier(ctx.notifier, (r) => follow.enqueue(r), approvesInJira, logger, async (request) => {
+  ctx.notifier = new JiraFollowingNotifier(ctx.notifier, (r, kind) => follow.enqueue(r, kind), approvesInJira, logger, async (request) => {
     const until = Date.now() + ISSUE_WAIT_MS;
     for (;;) {
       const stored = await ctx.store.get(request.id);

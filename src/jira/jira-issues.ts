@@ -1,5 +1,6 @@
 import type { Policy, Workflow } from '../config/policy';
-import { JIRA_ACTOR_PREFIX } from '../engine/people';
+import { describeApprovers, JIRA_ACTOR_PREFIX } from '../engine/people';
+import { doc, paragraph } from './jira-document';
 import type { AccessRequest } from '../engine/types';
 import type { Logger } from '../log/logger';
 import type { Directory, OnCall } from '../requests/ports';
@@ -136,6 +137,23 @@ export class JiraIssues {
       await this.moveTo(issue.key, target);
       await state.markDone(requestId, `moved:${request.state}`, this.clock());
     }
+  }
+
+  /**
+   * A stage reminder, on the issue (Jira notifies its watchers): who still has to decide. Posted
+   * once per reminder (the request version it came with); nothing once the request moved on.
+   */
+  async remind(requestId: string, version: number): Promise<void> {
+    const request = await this.deps.service.get(requestId);
+    const workflow = request ? this.workflowOf(request) : undefined;
+    if (!request || !workflow || request.state !== 'pending') return;
+    const issue = await this.deps.state.issue(requestId);
+    if (!issue || (await this.deps.state.isDone(requestId, `reminder:${version}`))) return;
+    const stage = workflow.stages[request.stage];
+    const approvals = new Set(request.reviews.filter((r) => r.stage === request.stage && r.decision === 'approve').map((r) => r.by)).size;
+    const text = `Reminder: this request is still waiting for stage ${request.stage + 1}${stage ? ` (${stage.name}): ${approvals} of ${stage.approvals} approvals so far, from ${describeApprovers(stage.approvers)}` : ''}.`;
+    await this.deps.client.addComment(issue.key, doc(paragraph(text)));
+    await this.deps.state.markDone(requestId, `reminder:${version}`, this.clock());
   }
 
   /** Moves the issue to a status by a transition its workflow offers from where it is now. */

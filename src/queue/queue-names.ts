@@ -18,4 +18,5 @@ export const jobIds = {
   closeExtensions: (requestId: string) => `close-extensions-${requestId}`,
   timer: (timer: string, requestId: string, stage = 0, n = 0) => `${timer}-${requestId}-${stage}-${n}`,
   jiraFollow: (requestId: string, version: number) => `jira-${requestId}-${version}`,
+  jiraRemind: (requestId: string, version: number) => `jira-remind-${requestId}-${version}`,
 };

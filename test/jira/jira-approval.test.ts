@@ -57,7 +57,7 @@ const WORKFLOWS = {
     escalating: {
       requesters: { everyone: true },
       stages: [
-        { name: 'first line', approvers: { users: [BOB.id] }, timeout: '1s' },
+        { name: 'first line', approvers: { users: [BOB.id] }, reminder: '1s', timeout: '3s' },
         { name: 'second line', approvers: { users: [DAVE.id] } },
       ],
       approval: { jira: JIRA },
@@ -173,9 +173,10 @@ describe('decisions by moving the issue', () => {
     await t.waitForStatus(issue.key, 'Done');
   });
 
-  test('a stage that times out is commented, and the next stage decides by moving the same issue', async () => {
+  test('a stage reminder and a stage that times out are commented, and the next stage decides by moving the same issue', async () => {
     const r = await request('kube-esc', 'Escalate me');
     const issue = await t.issueOf(r.id);
+    await t.commentMatching(issue.key, /Reminder: this request is still waiting for stage 1 \(first line\): 0 of 1 approvals so far, from U0BOB\./, 15_000);
     await t.commentMatching(issue.key, /Stage 1 \(first line\) timed out without its approvals; stage 2 \(second line, U0DAVE\) decides now\./, 15_000);
     t.jira.move(issue.key, 'Approved', J.dave.accountId);
     await t.deliver(issue.key);
