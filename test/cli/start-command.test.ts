@@ -44,6 +44,8 @@ it('access-bot start creates a CA on first start, serves, ships audit events, an
     expect(ready.checks.redis).toBe('ok');
     expect(statSync(join(dir, 'ca', 'ssh_user_ca')).mode & 0o777).toBe(0o600);
     expect(logs).toMatch(/slack: off/);
+    // The shipped kubernetes.yaml approves in Jira, which is off here: said loudly.
+    expect(logs).toMatch(/JIRA IS OFF, but workflows approve in Jira \(kubernetes-jira\): their requests go to the approvers by Slack DM instead/);
     expect(logs).toMatch(/no CA found, so created one/);
     const pub = await (await fetch(`http://127.0.0.1:${port}/ca/ssh_user_ca.pub`)).text();
     expect(pub).toBe(readFileSync(join(dir, 'ca', 'ssh_user_ca.pub'), 'utf8'));
