@@ -199,6 +199,15 @@ export class AppContext {
     );
   }
 
+  /** One line on Redis for /readyz: `ok`, or why not. */
+  async redisCheck(): Promise<string> {
+    try {
+      return (await this.redis.ping()) === 'PONG' ? 'ok' : 'unexpected reply';
+    } catch (err) {
+      return `down: ${(err as Error).message}`;
+    }
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled([this.certificatesQueue.close(), this.timersQueue.close()]);
     await Promise.allSettled([this.redis.quit(), this.bullConnection.quit()]);
