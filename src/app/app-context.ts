@@ -100,6 +100,10 @@ export class AppContext {
     const defaultJobOptions = { removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 7 * 86_400 } };
     this.certificatesQueue = new Queue(CERTIFICATES_QUEUE, { connection: this.bullConnection, prefix, defaultJobOptions });
     this.timersQueue = new Queue(TIMERS_QUEUE, { connection: this.bullConnection, prefix, defaultJobOptions });
+    // Without a listener BullMQ prints connection errors to the console (unstructured) while Redis
+    // is away; ioredis reconnects on its own, so they are warnings in our log.
+    for (const queue of [this.certificatesQueue, this.timersQueue])
+      queue.on('error', (err) => logger.warn({ err: err.message, queue: queue.name }, 'queue connection error (reconnecting)'));
     this.scheduler = new BullmqScheduler(this.certificatesQueue, this.timersQueue);
     this.requestMetrics = new RequestMetrics(this.metrics, (state) => this.store.countByState(state));
     new QueueMetrics(this.metrics, () => [this.certificatesQueue, this.timersQueue]);
@@ -193,6 +197,15 @@ export class AppContext {
       ],
       Date.now(),
     );
+  }
+
+  /** One line on Redis for /readyz: `ok`, or why not. */
+  async redisCheck(): Promise<string> {
+    try {
+      return (await this.redis.ping()) === 'PONG' ? 'ok' : 'unexpected reply';
+    } catch (err) {
+      return `down: ${(err as Error).message}`;
+    }
   }
 
   async close(): Promise<void> {

@@ -20,12 +20,7 @@ export async function startBotProcess(ctx: AppContext, mounts: HttpMount[] = [],
     logger: ctx.logger,
     metrics: ctx.metrics,
     readiness: async () => {
-      const checks: Record<string, string> = {};
-      try {
-        checks.redis = (await ctx.redis.ping()) === 'PONG' ? 'ok' : 'unexpected reply';
-      } catch (err) {
-        checks.redis = `down: ${(err as Error).message}`;
-      }
+      const checks: Record<string, string> = { redis: await ctx.redisCheck() };
       checks.ca = (await ctx.published.read().catch(() => undefined)) ? 'published' : 'not published yet (is a worker running?)';
       if (ctx.archiveStatus) checks.auditArchive = await ctx.archiveStatus().catch((err: Error) => `down: ${err.message}`);
       checks.workflows = `${ctx.policy.resources.size} resources (${ctx.policy.hash.slice(0, 12)})`;

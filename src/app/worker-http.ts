@@ -17,12 +17,7 @@ export async function startWorkerHttp(ctx: AppContext, workersRunning: () => boo
     logger: ctx.logger,
     metrics: ctx.metrics,
     readiness: async () => {
-      const checks: Record<string, string> = {};
-      try {
-        checks.redis = (await ctx.redis.ping()) === 'PONG' ? 'ok' : 'unexpected reply';
-      } catch (err) {
-        checks.redis = `down: ${(err as Error).message}`;
-      }
+      const checks: Record<string, string> = { redis: await ctx.redisCheck() };
       checks.queues = workersRunning() ? 'taking jobs' : 'stopped';
       checks.workflows = `${ctx.policy.resources.size} resources (${ctx.policy.hash.slice(0, 12)})`;
       return { ready: checks.redis === 'ok' && checks.queues === 'taking jobs', checks };

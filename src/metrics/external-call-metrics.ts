@@ -56,8 +56,34 @@ export class ExternalCallMetrics {
    * outcome read from the HTTP status (2xx and 3xx ok, 429 rate_limited, 5xx unavailable, other 4xx error).
    */
   restFetch(service: string, inner: FetchLike = (url, init) => fetch(url, init)): FetchLike {
+    return this.countedFetch(service, inner, (url, init) => `${(init?.method ?? 'GET').toUpperCase()} ${pathTemplate(url.pathname)}`, async (response) =>
+      statusOutcome(response.status),
+    );
+  }
+
+  /**
+   * A `fetch` for Slack's WebClient (its `fetch` option): every Web API attempt counted by method
+   * (the URL's last path segment). A 200 is read (from a clone) for Slack's `ok` flag.
+   */
+  slackFetch(inner: FetchLike = (url, init) => fetch(url, init)): FetchLike {
+    return this.countedFetch('slack', inner, (url) => url.pathname.split('/').pop() || 'unknown', async (response) => {
+      if (response.status !== 200) return statusOutcome(response.status);
+      const body = (await response
+        .clone()
+        .json()
+        .catch(() => undefined)) as { ok?: unknown } | undefined;
+      return body?.ok === false ? 'error' : 'ok';
+    });
+  }
+
+  private countedFetch(
+    service: string,
+    inner: FetchLike,
+    methodOf: (url: URL, init?: RequestInit) => string,
+    outcomeOf: (response: Response) => Promise<CallOutcome>,
+  ): FetchLike {
     return async (url, init) => {
-      const method = `${(init?.method ?? 'GET').toUpperCase()} ${pathTemplate(new URL(String(url)).pathname)}`;
+      const method = methodOf(new URL(String(url)), init);
       const started = process.hrtime.bigint();
       const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
       let response: Response;
@@ -67,40 +93,14 @@ export class ExternalCallMetrics {
         this.record(service, method, 'unavailable', elapsed());
         throw err;
       }
-      const outcome: CallOutcome = response.status === 429 ? 'rate_limited' : response.status >= 500 ? 'unavailable' : response.status >= 400 ? 'error' : 'ok';
-      this.record(service, method, outcome, elapsed());
+      this.record(service, method, await outcomeOf(response), elapsed());
       return response;
     };
   }
+}
 
-  /**
-   * A `fetch` for Slack's WebClient (its `fetch` option): every Web API attempt counted by method
-   * (the URL's last path segment). A 200 is read (from a clone) for Slack's `ok` flag.
-   */
-  slackFetch(inner: FetchLike = (url, init) => fetch(url, init)): FetchLike {
-    return async (url, init) => {
-      const method = new URL(String(url)).pathname.split('/').pop() || 'unknown';
-      const started = process.hrtime.bigint();
-      const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
-      let response: Response;
-      try {
-        response = await inner(url, init);
-      } catch (err) {
-        this.record('slack', method, 'unavailable', elapsed());
-        throw err;
-      }
-      let outcome: CallOutcome = response.status === 429 ? 'rate_limited' : response.status >= 500 ? 'unavailable' : response.status === 200 ? 'ok' : 'error';
-      if (response.status === 200) {
-        const body = (await response
-          .clone()
-          .json()
-          .catch(() => undefined)) as { ok?: unknown } | undefined;
-        if (body?.ok === false) outcome = 'error';
-      }
-      this.record('slack', method, outcome, elapsed());
-      return response;
-    };
-  }
+function statusOutcome(status: number): CallOutcome {
+  return status === 429 ? 'rate_limited' : status >= 500 ? 'unavailable' : status >= 400 ? 'error' : 'ok';
 }
 
 /** A path's ids replaced, for a method label: `/incidents/Q1ABC/notes` → `/incidents/:id/notes`. */

@@ -226,6 +226,9 @@ describe('the access-bot command-line examples', () => {
           if (anchor >= 0) {
             const head = /head (\d+:[0-9a-f]{64})/.exec((await runCli(['audit', 'verify'], env, cwd)).stdout)?.[1];
             args[anchor + 1] = head!;
+            // `audit verify --since SEQ --anchor SEQ:HASH` starts at that same head.
+            const since = args.findIndex((a) => a === '--since');
+            if (since >= 0 && args[1] === 'verify') args[since + 1] = head!.split(':')[0]!;
           }
           // docs/workflows.md shows the broken fixtures failing (exit 1), on purpose.
           // docs/jira.md shows `workflows check --env` failing where Jira is off, as it is here.

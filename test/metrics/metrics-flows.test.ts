@@ -63,8 +63,9 @@ it('a request approved in Slack moves the request, decision, issuance, click-to-
   // Delivered within the run: the +Inf bucket holds it, and so does the 30 s one.
   expect(grew('access_bot_click_to_certificate_seconds_bucket{le="30",workflow="ops"}')).toBe(1);
   expect(grew('access_bot_external_calls_total{service="slack",method="chat.postMessage",outcome="rate_limited"}')).toBe(1);
-  expect(grew('access_bot_external_calls_total{service="slack",method="chat.postMessage",outcome="ok"}')).toBeGreaterThanOrEqual(3);
-  expect(grew('access_bot_external_call_seconds_count{service="slack",method="chat.postMessage"}')).toBeGreaterThanOrEqual(4);
+  // At least the approval post (its second try) and the certificate DM.
+  expect(grew('access_bot_external_calls_total{service="slack",method="chat.postMessage",outcome="ok"}')).toBeGreaterThanOrEqual(2);
+  expect(grew('access_bot_external_call_seconds_count{service="slack",method="chat.postMessage"}')).toBeGreaterThanOrEqual(3);
   // The issuance job sleeps (delayed) until the expiry warning: it shows in the certificates queue.
   expect(value(after, 'access_bot_queue_jobs{queue="certificates",state="delayed"}')).toBeGreaterThanOrEqual(1);
   expect(after).toMatch(/^access_bot_queue_oldest_waiting_seconds\{queue="timers"\} \d/m);
