@@ -22,6 +22,7 @@ import { RequestModal } from './modals/request-modal';
 import { SlackDirectory } from './slack-directory';
 import { SlackMessageRefs } from './slack-message-refs';
 import { SlackNotifier } from './slack-notifier';
+import { SlackRateGate } from './slack-rate-gate';
 import { RedisReplayLedger } from './slack-replay-ledger';
 import { SlackReviewPoster } from './slack-review-poster';
 import { UserChangeHandler } from './user-change-handler';
@@ -56,14 +57,14 @@ export interface SlackIntegration {
  * escalations, certificate delivery and expiry notices.
  */
 export function createSlackOutbound(ctx: AppContext, settings: SlackSettings): SlackOutbound {
-  const client = createSlackWebClient({
-    botToken: settings.botToken,
-    logger: ctx.logger,
-    fetch: ctx.externalCalls.slackFetch(),
-    ...(settings.apiUrl ? { apiUrl: settings.apiUrl } : {}),
-  });
+  const gate = (ctx.slackGate ??= new SlackRateGate({ logger: ctx.logger, scale: settings.rateScale }));
+  // Under the gate, the metrics' fetch counts every HTTP attempt (429s included) by method.
+  const common = { botToken: settings.botToken, logger: ctx.logger, gate, fetch: ctx.externalCalls.slackFetch(), ...(settings.apiUrl ? { apiUrl: settings.apiUrl } : {}) };
+  const client = createSlackWebClient(common);
   ctx.directory = new SlackDirectory({ client, oncall: ctx.oncallPort, logger: ctx.logger });
   ctx.notifier = SlackNotifier.forContext(ctx, client);
+  // Certificates first: their own client (own queue, first in line at the gate), never behind updates.
+  ctx.deliveryNotifier = SlackNotifier.forContext(ctx, createSlackWebClient({ ...common, lane: 'priority' }));
   ctx.reviewPoster = new SlackReviewPoster(client, ctx.directory, () => ctx.policy);
   const refs = new SlackMessageRefs(ctx.redis, ctx.keys);
   ctx.slackMessageLink = async (requestId) => {
@@ -132,6 +133,7 @@ export function createSlackIntegration(ctx: AppContext, settings: SlackSettings,
           .catch((err: unknown) => logger.error({ err }, 'could not audit a refused Slack signature'));
       },
       replays: new RedisReplayLedger(ctx.redis, ctx.keys),
+      ...(ctx.slackGate ? { gate: ctx.slackGate } : {}),
       ...(settings.signingSecret ? { signingSecret: settings.signingSecret } : {}),
       ...(settings.appToken ? { appToken: settings.appToken } : {}),
       ...(settings.apiUrl ? { apiUrl: settings.apiUrl } : {}),
