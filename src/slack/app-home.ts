@@ -2,7 +2,7 @@ import type { App, webApi } from '@slack/bolt';
 import type { AppContext } from '../app/app-context';
 import type { AccessRequest } from '../engine/types';
 import type { Logger } from '../log/logger';
-import { appHomeView } from './blocks/app-home-view';
+import { appHomeView, HOME_LIST_LIMIT } from './blocks/app-home-view';
 import { groupLabelsOf } from './commands/slack-text';
 
 const ACTIVE_STATES: ReadonlySet<AccessRequest['state']> = new Set(['approved', 'issued']);
@@ -48,16 +48,19 @@ export class AppHome {
   }
 
   /** Requests the Home shows for this user, newest first. */
-  async dataFor(userId: string): Promise<{ grants: AccessRequest[]; pending: AccessRequest[]; approvals: AccessRequest[] }> {
-    const [mine, approvals] = await Promise.all([
+  async dataFor(userId: string): Promise<{ grants: AccessRequest[]; pending: AccessRequest[]; approvals: AccessRequest[]; approvalsTotal: number }> {
+    // The Home shows HOME_LIST_LIMIT approvals and the true total; reading more would be wasted.
+    const [mine, approvals, approvalsTotal] = await Promise.all([
       this.ctx.store.listByRequester(userId, 200),
-      this.ctx.store.listPendingForApprover(userId),
+      this.ctx.store.listPendingForApprover(userId, HOME_LIST_LIMIT + 5),
+      this.ctx.store.countPendingForApprover(userId),
     ]);
     const now = this.clock();
     return {
       grants: mine.filter((r) => ACTIVE_STATES.has(r.state) && (r.expiresAt ?? Infinity) > now),
       pending: mine.filter((r) => r.state === 'pending'),
       approvals: approvals.filter((r) => r.requester.id !== userId),
+      approvalsTotal,
     };
   }
 
