@@ -9,6 +9,8 @@ import type { RedisKeys } from '../store/redis-keys';
  */
 export class DmChannels {
   private readonly local = new Map<string, string>();
+  /** Opens in flight: a burst of DMs to one new person opens their DM once. */
+  private readonly opening = new Map<string, Promise<string>>();
 
   constructor(
     private readonly redis: Redis,
@@ -22,10 +24,17 @@ export class DmChannels {
       this.local.set(userId, known);
       return { channel: known, cached: true };
     }
-    const channel = await open(userId);
-    this.local.set(userId, channel);
-    await this.redis.hset(this.keys.slackDmChannels, userId, channel);
-    return { channel, cached: false };
+    let pending = this.opening.get(userId);
+    if (!pending) {
+      pending = (async () => {
+        const channel = await open(userId);
+        this.local.set(userId, channel);
+        await this.redis.hset(this.keys.slackDmChannels, userId, channel);
+        return channel;
+      })().finally(() => this.opening.delete(userId));
+      this.opening.set(userId, pending);
+    }
+    return { channel: await pending, cached: false };
   }
 
   async forget(userId: string): Promise<void> {

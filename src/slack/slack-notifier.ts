@@ -425,7 +425,8 @@ export class SlackNotifier implements Notifier {
    * One thread reply per review, posted once across processes (claimed in Redis), under the channel
    * copies: the channel's thread is the record people read. The approvers' DM copies are updated
    * in place and show every review, so a reply there would be a second call saying the same. The
-   * review that passed a stage also says who decides next.
+   * review that passed a stage also says who decides next; the one that approved the request needs
+   * no reply, the updated copies say it.
    */
   private async replyToReviews(request: AccessRequest, refs: MessageRef[], failures: unknown[]): Promise<void> {
     const { workflow } = this.lookup(request);
@@ -436,6 +437,8 @@ export class SlackNotifier implements Notifier {
       const reply = reviewReply(request, i, workflow);
       if (!reply) continue;
       const review = request.reviews[i];
+      // The approval that closed the request: every copy now says "Approved by …" itself.
+      if (review?.decision === 'approve' && request.state !== 'pending' && i === request.reviews.length - 1) continue;
       const passedStage =
         review?.decision === 'approve' &&
         request.state === 'pending' &&
