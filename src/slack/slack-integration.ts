@@ -22,6 +22,7 @@ import { RequestModal } from './modals/request-modal';
 import { SlackDirectory } from './slack-directory';
 import { SlackMessageRefs } from './slack-message-refs';
 import { SlackNotifier } from './slack-notifier';
+import { SlackCallStats } from './slack-call-stats';
 import { SlackRateGate } from './slack-rate-gate';
 import { RedisReplayLedger } from './slack-replay-ledger';
 import { SlackReviewPoster } from './slack-review-poster';
@@ -57,7 +58,7 @@ export interface SlackIntegration {
  * escalations, certificate delivery and expiry notices.
  */
 export function createSlackOutbound(ctx: AppContext, settings: SlackSettings): SlackOutbound {
-  const gate = (ctx.slackGate ??= new SlackRateGate({ logger: ctx.logger, scale: settings.rateScale }));
+  const gate = (ctx.slackGate ??= new SlackRateGate({ logger: ctx.logger, scale: settings.rateScale, stats: new SlackCallStats(ctx.metrics) }));
   // Under the gate, the metrics' fetch counts every HTTP attempt (429s included) by method.
   const common = { botToken: settings.botToken, logger: ctx.logger, gate, fetch: ctx.externalCalls.slackFetch(), ...(settings.apiUrl ? { apiUrl: settings.apiUrl } : {}) };
   const client = createSlackWebClient(common);
