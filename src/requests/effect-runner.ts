@@ -3,6 +3,7 @@ import type { RedisAuditLog } from '../audit/redis-audit-log';
 import type { AccessRequest, Effect } from '../engine/types';
 import type { Logger } from '../log/logger';
 import { incidentNoteText } from './incident-note-text';
+import { releaseWorkSlot } from './work-slot';
 import type { Notifier, OnCall, Scheduler } from './ports';
 
 /**
@@ -34,6 +35,8 @@ export class EffectRunner {
     const durable = effects.filter(isDurable);
     const messages = effects.filter((e) => !isDurable(e) && e.type !== 'audit');
     for (const effect of durable) await this.attempt(request, effect);
+    // Committed and enqueued: the messages below wait on Slack, not on this process's work slots.
+    releaseWorkSlot();
     await Promise.all(messages.map((effect) => this.attempt(request, effect)));
   }
 

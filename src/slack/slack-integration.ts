@@ -24,6 +24,7 @@ import { SlackMessageRefs } from './slack-message-refs';
 import { SlackNotifier } from './slack-notifier';
 import { SlackCallStats } from './slack-call-stats';
 import { SlackRateGate } from './slack-rate-gate';
+import { SlackWorkQueue } from './slack-work-queue';
 import { RedisReplayLedger } from './slack-replay-ledger';
 import { SlackReviewPoster } from './slack-review-poster';
 import { UserChangeHandler } from './user-change-handler';
@@ -89,16 +90,20 @@ export function createSlackOutbound(ctx: AppContext, settings: SlackSettings): S
   };
 }
 
+/** Commands and approvals worked at once per bot after their ack (measured by the benchmark: more only slows the acks). */
+const SLACK_WORK_CONCURRENCY = 8;
+
 /** Every listener of the interactive side, on one Bolt app. */
 export function registerSlackHandlers(ctx: AppContext, app: App, logger: Logger): void {
   const home = new AppHome(ctx, app.client, logger);
   const requestModal = new RequestModal(ctx, home, logger);
   const denyModal = new DenyReasonModal(ctx, home, logger);
   const reply = new ClickerReply(app.client, home, logger);
-  new AccessCommandHandler(ctx, requestModal, home, logger).register(app);
+  const work = new SlackWorkQueue(SLACK_WORK_CONCURRENCY, ctx.metrics);
+  new AccessCommandHandler(ctx, requestModal, home, logger, work).register(app);
   requestModal.register(app);
   denyModal.register(app);
-  new DecisionActions(ctx, home, reply, denyModal, logger).register(app);
+  new DecisionActions(ctx, home, reply, denyModal, logger, work).register(app);
   new GrantActions(ctx, home, reply, requestModal, logger).register(app);
   new AccessReviewActions(accessReviewService(ctx), reply, logger).register(app);
   new BreakGlassReviewModal(ctx, home, logger).register(app);

@@ -24,6 +24,7 @@ import {
   pendingReply,
   type CommandReply,
 } from './command-replies';
+import { SlackWorkQueue } from '../slack-work-queue';
 import { helpText } from './help-text';
 import { actionResultText, submitResultText } from './result-text';
 import { groupLabelsOf, type GroupLabels } from './slack-text';
@@ -53,6 +54,8 @@ export class AccessCommandHandler {
     private readonly modal: RequestModal,
     private readonly home: AppHome,
     private readonly logger: Logger,
+    /** Post-ack work, a few at a time, so a burst of commands is acked at once. */
+    private readonly work: SlackWorkQueue = new SlackWorkQueue(),
     private readonly clock: () => number = Date.now,
   ) {}
 
@@ -89,7 +92,9 @@ export class AccessCommandHandler {
       await ack();
       const invocation = { command, client, respond };
       try {
-        await this.run(invocation);
+        // The modal must open within the trigger's 3 s: it never waits behind other work.
+        const opensModal = parseAccessCommand(command.text ?? '', commandPolicy(this.ctx.policy)).kind === 'open_modal';
+        await (opensModal ? this.run(invocation) : this.work.run(() => this.run(invocation)));
       } catch (err) {
         this.logger.error({ err, userId: command.user_id }, '/access failed');
         await this.reply(invocation, { text: ':warning: Something went wrong on our side; it is logged. Try again in a moment.' });
