@@ -163,6 +163,8 @@ export async function benchSlackPhase(options: {
   /** null: Slack answers without limits (the bot paces to 1000× the tiers, i.e. not at all). */
   rateScale: number | null;
   timeoutMs?: number;
+  /** The built CLI the children run (default: dist/cli.js next to this file's folder). */
+  cli?: string;
 }): Promise<SlackPhaseResult> {
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? 300_000;
@@ -207,7 +209,7 @@ export async function benchSlackPhase(options: {
     for (let i = 0; i < requesters.length; i += 100)
       await Promise.all(requesters.slice(i, i + 100).map((id) => ctx.keyService.register(id, keyLine, 'cli')));
 
-    const cli = join(__dirname, '..', 'cli.js');
+    const cli = options.cli ?? join(__dirname, '..', 'cli.js');
     const spawnCli = (role: string) => spawn(process.env.BENCH_NODE ?? process.execPath, [cli, role], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
     worker = spawnCli('worker');
     bot = spawnCli('serve');
