@@ -89,6 +89,28 @@ describe('certificates first', () => {
   }, 30_000);
 });
 
+describe('delivery that cannot succeed', () => {
+  test('a certificate DM Slack refuses for good is audited as failed after its try, with the request still issued', async () => {
+    const id = await submit('prod-ssh 1h INC-38 read the logs');
+    const message = await e2e.approvalMessage(id, APPROVALS_CHANNEL);
+    e2e.fake.failNext('chat.postMessage', 'user_not_found', {
+      when: (a) => a.channel === e2e.fake.dmChannelOf(ALICE.id) && JSON.stringify(a).includes('-cert-v01@openssh.com'),
+    });
+    await e2e.click(BOB.id, message, 'access.approve', id);
+    const [failed] = await eventually(
+      async () => {
+        const events = await e2e.audit((e) => e.type === 'external.failed' && e.requestId === id);
+        return events.length > 0 ? events : undefined;
+      },
+      15_000,
+      'the failed delivery audited',
+    );
+    expect(failed?.data).toMatchObject({ effect: 'notify_requester', notice: 'issued', error: expect.stringContaining('user_not_found') });
+    expect((await e2e.request(id)).state).toBe('issued');
+    expect(await e2e.audit((e) => e.type === 'cert.delivered' && e.requestId === id)).toEqual([]);
+  }, 30_000);
+});
+
 describe('fewer calls', () => {
   test('a DM channel is opened once per person: the second request opens no conversation, in this bot or another replica', async () => {
     await submit('prod-ssh 1h INC-33 first of two');
