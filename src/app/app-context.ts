@@ -14,8 +14,9 @@ import { ExternalCallMetrics } from '../metrics/external-call-metrics';
 import { MetricsRegistry } from '../metrics/metrics-registry';
 import { QueueMetrics } from '../metrics/queue-metrics';
 import { RequestMetrics } from '../metrics/request-metrics';
+import type { SlackRateGate } from '../slack/slack-rate-gate';
 import { BullmqScheduler } from '../queue/bullmq-scheduler';
-import { bullPrefix, CERTIFICATES_QUEUE, TIMERS_QUEUE } from '../queue/queue-names';
+import { bullPrefix, CERTIFICATES_QUEUE, DELIVERIES_QUEUE, TIMERS_QUEUE } from '../queue/queue-names';
 import { EffectRunner } from '../requests/effect-runner';
 import { LogNotifier, NoOnCall } from '../requests/null-adapters';
 import type { Directory, Notifier, OnCall } from '../requests/ports';
@@ -50,6 +51,8 @@ export class AppContext {
   readonly published: PublishedCaStore;
   readonly certificatesQueue: Queue;
   readonly timersQueue: Queue;
+  /** The delivery lane: certificate DMs (and the approval DM they may replace), worked by its own worker and Slack client. */
+  readonly deliveriesQueue: Queue;
   readonly scheduler: BullmqScheduler;
   readonly effects: EffectRunner;
   readonly service: RequestService;
@@ -75,6 +78,13 @@ export class AppContext {
   /** Calls to Slack, PagerDuty and Jira: clients record each attempt here. */
   readonly externalCalls = new ExternalCallMetrics(this.metrics);
   readonly requestMetrics: RequestMetrics;
+  /**
+   * The notifier of the delivery lane: Slack's is built on its own WebClient (its own queue, first
+   * in line at the rate gate), so certificate DMs never wait behind message updates. Defaults to `notifier`.
+   */
+  deliveryNotifier?: Notifier;
+  /** Paces Slack calls to Slack's rate tiers and counts them (set when Slack is on). */
+  slackGate?: SlackRateGate;
   private currentPolicy: Policy;
 
   private constructor(
@@ -100,13 +110,14 @@ export class AppContext {
     const defaultJobOptions = { removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 7 * 86_400 } };
     this.certificatesQueue = new Queue(CERTIFICATES_QUEUE, { connection: this.bullConnection, prefix, defaultJobOptions });
     this.timersQueue = new Queue(TIMERS_QUEUE, { connection: this.bullConnection, prefix, defaultJobOptions });
+    this.deliveriesQueue = new Queue(DELIVERIES_QUEUE, { connection: this.bullConnection, prefix, defaultJobOptions });
     // Without a listener BullMQ prints connection errors to the console (unstructured) while Redis
     // is away; ioredis reconnects on its own, so they are warnings in our log.
-    for (const queue of [this.certificatesQueue, this.timersQueue])
+    for (const queue of [this.certificatesQueue, this.timersQueue, this.deliveriesQueue])
       queue.on('error', (err) => logger.warn({ err: err.message, queue: queue.name }, 'queue connection error (reconnecting)'));
-    this.scheduler = new BullmqScheduler(this.certificatesQueue, this.timersQueue);
+    this.scheduler = new BullmqScheduler(this.certificatesQueue, this.timersQueue, this.deliveriesQueue);
     this.requestMetrics = new RequestMetrics(this.metrics, (state) => this.store.countByState(state));
-    new QueueMetrics(this.metrics, () => [this.certificatesQueue, this.timersQueue]);
+    new QueueMetrics(this.metrics, () => [this.certificatesQueue, this.timersQueue, this.deliveriesQueue]);
     new AuditSinkMetrics(this.metrics, this.redis, this.keys);
     this.directory = integrations.directory ?? new StaticDirectory();
     this.notifier = integrations.notifier ?? new LogNotifier(logger);
@@ -209,7 +220,7 @@ export class AppContext {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.certificatesQueue.close(), this.timersQueue.close()]);
+    await Promise.allSettled([this.certificatesQueue.close(), this.timersQueue.close(), this.deliveriesQueue.close()]);
     await Promise.allSettled([this.redis.quit(), this.bullConnection.quit()]);
   }
 }

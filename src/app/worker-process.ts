@@ -5,6 +5,7 @@ import { CaPublisher } from '../ca/ca-publisher';
 import { CertificateSigner, x509CaFingerprint } from '../ca/certificate-signer';
 import { CaWorker } from '../queue/ca-worker';
 import { CertificateJobs } from '../queue/certificate-jobs';
+import { DeliveryWorker } from '../queue/delivery-worker';
 import { GrantVerifier } from '../queue/grant-verifier';
 import { Reconciler } from '../queue/reconciler';
 import type { AppContext } from './app-context';
@@ -72,9 +73,21 @@ export async function startWorkerProcess(ctx: AppContext): Promise<WorkerProcess
     stalledIntervalMs: env.WORKER_STALLED_CHECK,
     expiryWarningMs: env.EXPIRY_WARNING,
     offboarding: ctx.offboarding,
+    deliver: (request) => ctx.scheduler.deliverToRequester(request, 'issued'),
+  });
+  const deliveries = new DeliveryWorker({
+    connection: ctx.bullConnection,
+    redisPrefix: env.REDIS_PREFIX,
+    redis: ctx.redis,
+    keys: ctx.keys,
+    notifier: ctx.deliveryNotifier ?? ctx.notifierPort,
+    requests: ctx.store,
+    audit: ctx.audit,
+    logger,
   });
   worker.start();
-  await worker.waitUntilReady();
+  deliveries.start();
+  await Promise.all([worker.waitUntilReady(), deliveries.waitUntilReady()]);
   await ctx.timersQueue.upsertJobScheduler('reconcile', { every: env.RECONCILE_INTERVAL }, { name: 'reconcile' });
   // Only Slack can say an account was deactivated: without it there is nothing to sweep.
   if (env.slack) await ctx.timersQueue.upsertJobScheduler('offboarding-sweep', { every: env.OFFBOARDING_SWEEP_INTERVAL }, { name: 'offboarding-sweep' });
@@ -93,7 +106,7 @@ export async function startWorkerProcess(ctx: AppContext): Promise<WorkerProcess
     running: () => worker.running(),
     stop: async () => {
       await accessReviews.stop();
-      await worker.close();
+      await Promise.all([worker.close(), deliveries.close()]);
     },
     reload: async () => {
       await ctx.reloadPolicy('worker');

@@ -108,6 +108,11 @@ const EnvSchema = z.object({
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_APP_TOKEN: optionalString,
   SLACK_API_URL: optionalUrl(),
+  /**
+   * Multiplies Slack's published per-method rate tiers that outgoing calls are paced to (Tier 3 is
+   * "50+ per minute"): raise it only when Slack granted the app more. 429s are honoured either way.
+   */
+  SLACK_RATE_SCALE: z.coerce.number().min(0.01).max(1000).default(1),
 
   JIRA_URL: optionalUrl(),
   JIRA_EMAIL: optionalString,
@@ -155,6 +160,8 @@ export interface SlackSettings {
   /** Socket Mode when set. */
   appToken?: string;
   apiUrl?: string;
+  /** SLACK_RATE_SCALE. */
+  rateScale: number;
 }
 export interface JiraSettings {
   /** The site's base URL, without a trailing slash (https, or http on loopback only). */
@@ -226,6 +233,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     if (s.SLACK_BOT_TOKEN && (s.SLACK_SIGNING_SECRET || s.SLACK_APP_TOKEN)) {
       env.slack = {
         botToken: s.SLACK_BOT_TOKEN,
+        rateScale: s.SLACK_RATE_SCALE,
         ...(s.SLACK_SIGNING_SECRET ? { signingSecret: s.SLACK_SIGNING_SECRET } : {}),
         ...(s.SLACK_APP_TOKEN ? { appToken: s.SLACK_APP_TOKEN } : {}),
         ...(s.SLACK_API_URL ? { apiUrl: s.SLACK_API_URL.endsWith('/') ? s.SLACK_API_URL : `${s.SLACK_API_URL}/` } : {}),

@@ -1,8 +1,11 @@
 import type { Queue } from 'bullmq';
 import type { AccessRequest, TimerKind } from '../engine/types';
-import type { Scheduler } from '../requests/ports';
+import type { DeliveredNotice, Scheduler } from '../requests/ports';
 import type { TimerJobData } from './job-data';
 import { jobIds } from './queue-names';
+
+export const APPROVED_NOTICE_DELAY_MS = 10_000;
+export const DELIVERY_ATTEMPTS = 12;
 
 /**
  * Durable work through BullMQ. Job ids derive from the request, so enqueuing twice (a retry, the
@@ -12,8 +15,28 @@ export class BullmqScheduler implements Scheduler {
   constructor(
     private readonly certificates: Queue,
     private readonly timers: Queue,
+    private readonly deliveries: Queue,
     private readonly clock: () => number = Date.now,
   ) {}
+
+  /**
+   * The certificate DM goes at once. The "approved" DM waits APPROVED_NOTICE_DELAY_MS and is sent
+   * only if no certificate (or failure) has been told meanwhile: the certificate DM says it was
+   * approved, so a healthy worker makes it one DM, and a slow one still tells the requester.
+   */
+  async deliverToRequester(request: AccessRequest, notice: DeliveredNotice): Promise<void> {
+    await this.deliveries.add(
+      notice,
+      { requestId: request.id, notice },
+      {
+        jobId: jobIds.deliver(notice, request.id),
+        ...(notice === 'approved' ? { delay: APPROVED_NOTICE_DELAY_MS } : {}),
+        // About an hour of retries (Slack down, the person's DM refused): then audited as failed.
+        attempts: DELIVERY_ATTEMPTS,
+        backoff: { type: 'exponential', delay: 1000 },
+      },
+    );
+  }
 
   async enqueueIssuance(request: AccessRequest): Promise<void> {
     await this.certificates.add(

@@ -1,4 +1,5 @@
 import { DelayedError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { AccessRequest } from '../engine/types';
 import type { Logger } from '../log/logger';
 import type { RequestService } from '../requests/request-service';
 import type { CertificateJobs } from './certificate-jobs';
@@ -16,6 +17,11 @@ export interface CaWorkerOptions {
   logger: Logger;
   /** Before expiry, when the requester is warned. */
   expiryWarningMs: number;
+  /**
+   * Hands an issued certificate to the delivery lane again. A job that comes back (a retry, a killed
+   * worker's stalled job) may have died between committing the certificate and handing it over.
+   */
+  deliver?: (request: AccessRequest) => Promise<void>;
   /** Stalled-job check interval; a killed worker's jobs come back after it. */
   stalledIntervalMs?: number;
   /** The periodic offboarding sweep (`offboarding-sweep` timer jobs). */
@@ -46,6 +52,8 @@ export class CaWorker {
             const data = IssueJobData.parse(job.data);
             const { outcome, request } = await jobs.issueAndRead(data.requestId, job.attemptsMade + 1 >= (job.opts.attempts ?? 1));
             if (outcome.state !== 'issued' || !request) return outcome;
+            const cameBack = job.attemptsMade > 0 || (job.stalledCounter ?? 0) > 0;
+            if ('signedNow' in outcome && !outcome.signedNow && cameBack && !data.warned) await this.options.deliver?.(request);
             const step = await jobs.grantStep(request, data.warned === true, this.options.expiryWarningMs);
             if ('done' in step) return outcome;
             if (step.warned && !data.warned) await job.updateData({ ...data, warned: true });

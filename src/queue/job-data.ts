@@ -15,3 +15,10 @@ export const TimerJobData = z.object({
   n: z.number().int().min(0).max(100).optional(),
 });
 export type TimerJobData = z.infer<typeof TimerJobData>;
+
+/** The requester's DMs that go through the delivery lane. */
+export const DeliveryJobData = z.object({
+  requestId: z.string().min(1).max(64),
+  notice: z.enum(['issued', 'approved']),
+});
+export type DeliveryJobData = z.infer<typeof DeliveryJobData>;

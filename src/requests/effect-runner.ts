@@ -3,6 +3,7 @@ import type { RedisAuditLog } from '../audit/redis-audit-log';
 import type { AccessRequest, Effect } from '../engine/types';
 import type { Logger } from '../log/logger';
 import { incidentNoteText } from './incident-note-text';
+import { releaseWorkSlot } from './work-slot';
 import type { Notifier, OnCall, Scheduler } from './ports';
 
 /**
@@ -30,11 +31,25 @@ export class EffectRunner {
 
   async run(request: AccessRequest, effects: Effect[]): Promise<void> {
     const isDurable = (e: Effect) =>
-      e.type === 'enqueue_issuance' || e.type === 'schedule' || e.type === 'revoke_certificate' || e.type === 'close_extensions';
+      e.type === 'enqueue_issuance' || e.type === 'schedule' || e.type === 'revoke_certificate' || e.type === 'close_extensions' || this.delivered(request, e);
     const durable = effects.filter(isDurable);
     const messages = effects.filter((e) => !isDurable(e) && e.type !== 'audit');
     for (const effect of durable) await this.attempt(request, effect);
+    // Committed and enqueued: the messages below wait on Slack, not on this process's work slots.
+    releaseWorkSlot();
     await Promise.all(messages.map((effect) => this.attempt(request, effect)));
+  }
+
+  /**
+   * The certificate and approval DMs go through the delivery lane when the scheduler has one. A
+   * break-glass approval is told at once: it carries the review duty the certificate DM does not.
+   */
+  private delivered(request: AccessRequest, effect: Effect): boolean {
+    return (
+      this.scheduler.deliverToRequester !== undefined &&
+      effect.type === 'notify_requester' &&
+      (effect.notice === 'issued' || (effect.notice === 'approved' && request.breakGlass === undefined))
+    );
   }
 
   private async attempt(request: AccessRequest, effect: Effect): Promise<void> {
@@ -76,6 +91,8 @@ export class EffectRunner {
       case 'update_approval_messages':
         return this.notifier.updateApprovalMessages(request);
       case 'notify_requester':
+        if (this.delivered(request, effect) && this.scheduler.deliverToRequester)
+          return this.scheduler.deliverToRequester(request, effect.notice === 'issued' ? 'issued' : 'approved');
         return this.notifier.requester(request, effect.notice);
       case 'notify_break_glass':
         return this.notifier.breakGlass(request);

@@ -66,7 +66,15 @@ export interface Scheduler {
   revokeCertificate(request: AccessRequest): Promise<void>;
   /** Closes the open extension of a grant that was just closed (see the engine's `parent_closed`). */
   closeExtensions(request: AccessRequest): Promise<void>;
+  /**
+   * Hands a requester DM to the delivery lane (retried until delivered, never behind message
+   * updates). Without it, the notifier sends it inline.
+   */
+  deliverToRequester?(request: AccessRequest, notice: DeliveredNotice): Promise<void>;
 }
+
+/** Requester notices the delivery lane carries: the certificate, and the approval it follows. */
+export type DeliveredNotice = 'issued' | 'approved';
 
 export interface RegisteredKey {
   fingerprint: string;

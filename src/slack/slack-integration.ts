@@ -22,6 +22,9 @@ import { RequestModal } from './modals/request-modal';
 import { SlackDirectory } from './slack-directory';
 import { SlackMessageRefs } from './slack-message-refs';
 import { SlackNotifier } from './slack-notifier';
+import { SlackCallStats } from './slack-call-stats';
+import { SlackRateGate } from './slack-rate-gate';
+import { SlackWorkQueue } from './slack-work-queue';
 import { RedisReplayLedger } from './slack-replay-ledger';
 import { SlackReviewPoster } from './slack-review-poster';
 import { UserChangeHandler } from './user-change-handler';
@@ -56,14 +59,14 @@ export interface SlackIntegration {
  * escalations, certificate delivery and expiry notices.
  */
 export function createSlackOutbound(ctx: AppContext, settings: SlackSettings): SlackOutbound {
-  const client = createSlackWebClient({
-    botToken: settings.botToken,
-    logger: ctx.logger,
-    fetch: ctx.externalCalls.slackFetch(),
-    ...(settings.apiUrl ? { apiUrl: settings.apiUrl } : {}),
-  });
+  const gate = (ctx.slackGate ??= new SlackRateGate({ logger: ctx.logger, scale: settings.rateScale, stats: new SlackCallStats(ctx.metrics) }));
+  // Under the gate, the metrics' fetch counts every HTTP attempt (429s included) by method.
+  const common = { botToken: settings.botToken, logger: ctx.logger, gate, fetch: ctx.externalCalls.slackFetch(), ...(settings.apiUrl ? { apiUrl: settings.apiUrl } : {}) };
+  const client = createSlackWebClient(common);
   ctx.directory = new SlackDirectory({ client, oncall: ctx.oncallPort, logger: ctx.logger });
   ctx.notifier = SlackNotifier.forContext(ctx, client);
+  // Certificates first: their own client (own queue, first in line at the gate), never behind updates.
+  ctx.deliveryNotifier = SlackNotifier.forContext(ctx, createSlackWebClient({ ...common, lane: 'priority' }));
   ctx.reviewPoster = new SlackReviewPoster(client, ctx.directory, () => ctx.policy);
   const refs = new SlackMessageRefs(ctx.redis, ctx.keys);
   ctx.slackMessageLink = async (requestId) => {
@@ -87,16 +90,20 @@ export function createSlackOutbound(ctx: AppContext, settings: SlackSettings): S
   };
 }
 
+/** Commands and approvals worked at once per bot after their ack (measured by the benchmark: more only slows the acks). */
+const SLACK_WORK_CONCURRENCY = 8;
+
 /** Every listener of the interactive side, on one Bolt app. */
 export function registerSlackHandlers(ctx: AppContext, app: App, logger: Logger): void {
   const home = new AppHome(ctx, app.client, logger);
   const requestModal = new RequestModal(ctx, home, logger);
   const denyModal = new DenyReasonModal(ctx, home, logger);
   const reply = new ClickerReply(app.client, home, logger);
-  new AccessCommandHandler(ctx, requestModal, home, logger).register(app);
+  const work = new SlackWorkQueue(SLACK_WORK_CONCURRENCY, ctx.metrics);
+  new AccessCommandHandler(ctx, requestModal, home, logger, work).register(app);
   requestModal.register(app);
   denyModal.register(app);
-  new DecisionActions(ctx, home, reply, denyModal, logger).register(app);
+  new DecisionActions(ctx, home, reply, denyModal, logger, work).register(app);
   new GrantActions(ctx, home, reply, requestModal, logger).register(app);
   new AccessReviewActions(accessReviewService(ctx), reply, logger).register(app);
   new BreakGlassReviewModal(ctx, home, logger).register(app);
@@ -132,6 +139,7 @@ export function createSlackIntegration(ctx: AppContext, settings: SlackSettings,
           .catch((err: unknown) => logger.error({ err }, 'could not audit a refused Slack signature'));
       },
       replays: new RedisReplayLedger(ctx.redis, ctx.keys),
+      ...(ctx.slackGate ? { gate: ctx.slackGate } : {}),
       ...(settings.signingSecret ? { signingSecret: settings.signingSecret } : {}),
       ...(settings.appToken ? { appToken: settings.appToken } : {}),
       ...(settings.apiUrl ? { apiUrl: settings.apiUrl } : {}),

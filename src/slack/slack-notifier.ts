@@ -21,11 +21,14 @@ import { oncallContextText, oncallUnknownText } from './blocks/oncall-context';
 import { requesterMessage } from './blocks/requester-messages';
 import { SlackApiError } from './errors/slack-api-error';
 import { SlackNotInChannelError } from './errors/slack-not-in-channel-error';
+import { DmChannels } from './dm-channels';
 import { SlackMessageRefs, type MessageRef } from './slack-message-refs';
 import { callSlack, type WebClient } from './slack-web-api';
 
 const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
 const CHANNEL_ERRORS = new Set(['not_in_channel', 'channel_not_found']);
+/** A remembered DM channel Slack no longer knows. */
+const DM_GONE_ERRORS = new Set(['channel_not_found', 'is_archived', 'not_in_channel']);
 /** How often a render re-checks for a newer request version that raced it (see settle()). */
 const SETTLE_ROUNDS = 3;
 
@@ -36,6 +39,8 @@ export interface SlackNotifierOptions {
   /** Bolt's `app.client` in the bot, a plain WebClient in the worker. */
   client: WebClient;
   refs: SlackMessageRefs;
+  /** DM channel ids, opened once per person and shared by replicas. */
+  dmChannels: DmChannels;
   policy: () => Policy;
   audit: Pick<RedisAuditLog, 'append'>;
   /** The stored request: when a newer version raced an update, the copies are rendered from it. */
@@ -76,12 +81,14 @@ interface Outgoing {
 export class SlackNotifier implements Notifier {
   private readonly client: WebClient;
   private readonly refs: SlackMessageRefs;
+  private readonly dms: DmChannels;
   private readonly logger: Logger;
   private readonly clock: () => number;
 
   constructor(private readonly options: SlackNotifierOptions) {
     this.client = options.client;
     this.refs = options.refs;
+    this.dms = options.dmChannels;
     this.logger = options.logger.child({ component: 'slack-notifier' });
     this.clock = options.clock ?? Date.now;
   }
@@ -91,6 +98,7 @@ export class SlackNotifier implements Notifier {
     return new SlackNotifier({
       client,
       refs: new SlackMessageRefs(ctx.redis, ctx.keys),
+      dmChannels: new DmChannels(ctx.redis, ctx.keys),
       policy: () => ctx.policy,
       audit: ctx.audit,
       requests: ctx.store,
@@ -152,9 +160,8 @@ export class SlackNotifier implements Notifier {
             ? reminderReply(request, workflow, reminder ?? 1, waiting)
             : reason === 'escalated'
               ? `${escalationReply(request, workflow)}${oncallNote ? `\n${oncallNote}` : ''}`
-              : stage > 0
-                ? stageAdvancedReply(request, workflow)
-                : undefined;
+              : undefined;
+        // A stage passed by approval is said in the review's own thread reply (replyToReviews).
         if (reply) for (const copy of channelCopies) jobs.push(this.attempt(failures, () => this.reply(copy, reply)));
       }
     }
@@ -414,14 +421,31 @@ export class SlackNotifier implements Notifier {
     }
   }
 
-  /** One thread reply per review, posted once across processes (claimed in Redis), under every copy. */
+  /**
+   * One thread reply per review, posted once across processes (claimed in Redis), under the channel
+   * copies: the channel's thread is the record people read. The approvers' DM copies are updated
+   * in place and show every review, so a reply there would be a second call saying the same. The
+   * review that passed a stage also says who decides next; the one that approved the request needs
+   * no reply, the updated copies say it.
+   */
   private async replyToReviews(request: AccessRequest, refs: MessageRef[], failures: unknown[]): Promise<void> {
     const { workflow } = this.lookup(request);
-    const targets = [...refs.filter((r) => r.kind === 'channel'), ...latestDmCopies(refs)];
+    const targets = refs.filter((r) => r.kind === 'channel');
     for (let i = 0; i < request.reviews.length; i++) {
+      if (targets.length === 0) return;
       if (!(await this.refs.claim(request.id, `review:${i}`))) continue;
-      const text = reviewReply(request, i, workflow);
-      if (!text) continue;
+      const reply = reviewReply(request, i, workflow);
+      if (!reply) continue;
+      const review = request.reviews[i];
+      // The approval that closed the request: every copy now says "Approved by …" itself.
+      if (review?.decision === 'approve' && request.state !== 'pending' && i === request.reviews.length - 1) continue;
+      const passedStage =
+        review?.decision === 'approve' &&
+        request.state === 'pending' &&
+        request.stage === review.stage + 1 &&
+        !request.escalatedStages.includes(review.stage) &&
+        !request.reviews.slice(i + 1).some((r) => r.stage === review.stage);
+      const text = passedStage ? `${reply}\n${stageAdvancedReply(request, workflow)}` : reply;
       await Promise.all(targets.map((copy) => this.attempt(failures, () => this.reply(copy, text))));
     }
   }
@@ -453,11 +477,24 @@ export class SlackNotifier implements Notifier {
     }
   }
 
+  /** A DM: conversations.open only the first time for a person (DmChannels), then straight to chat.postMessage. */
   private async dm(userId: string, message: Outgoing): Promise<{ channel: string; ts: string }> {
-    const response = await callSlack('conversations.open', () => this.client.conversations.open({ users: userId }));
-    const opened = OpenedResponse.safeParse(response);
-    if (!opened.success) throw new SlackApiError('conversations.open', 'unexpected_response');
-    return this.post(opened.data.channel.id, message, `DM to ${userId}`);
+    const open = async (user: string) => {
+      const response = await callSlack('conversations.open', () => this.client.conversations.open({ users: user }));
+      const opened = OpenedResponse.safeParse(response);
+      if (!opened.success) throw new SlackApiError('conversations.open', 'unexpected_response');
+      return opened.data.channel.id;
+    };
+    const { channel, cached } = await this.dms.channelOf(userId, open);
+    try {
+      return await this.post(channel, message, `DM to ${userId}`);
+    } catch (err) {
+      if (!cached || !(err instanceof SlackApiError && DM_GONE_ERRORS.has(err.slackError))) throw err;
+      // The remembered DM is gone (Slack says so): open it again, once.
+      await this.dms.forget(userId);
+      const again = await this.dms.channelOf(userId, open);
+      return this.post(again.channel, message, `DM to ${userId}`);
+    }
   }
 
   private async attempt(failures: unknown[], job: () => Promise<void>): Promise<void> {

@@ -17,6 +17,7 @@ import { SlackTransportConfigError } from './errors/slack-transport-config-error
 import { SlackUnavailableError } from './errors/slack-unavailable-error';
 
 import type { ReplayLedger } from './slack-replay-ledger';
+import type { SlackRateGate } from './slack-rate-gate';
 import { slackSignatureGuard, type SignatureRefusal } from './slack-signature-guard';
 
 /** Where Slack sends slash commands, interactivity, options loads and events in HTTP mode. */
@@ -41,6 +42,8 @@ export interface SlackTransportOptions {
   apiTimeoutMs?: number;
   /** The HTTP client under the WebClient: ExternalCallMetrics.slackFetch() counts every attempt. */
   fetch?: webApi.WebClientOptions['fetch'];
+  /** Paces the app client's calls to Slack's rate tiers and honours 429s per method (slack-rate-gate.ts). */
+  gate?: SlackRateGate;
   /** How long stop() waits for handlers still working after their ack. Default 10 s. */
   drainTimeoutMs?: number;
   /** HTTP mode: told of every request refused for its signature (to audit it). */
@@ -175,7 +178,12 @@ export function createSlackApp(options: SlackTransportOptions): SlackTransport {
   const clientOptions: webApi.WebClientOptions = {
     retryConfig: options.retryConfig ?? DEFAULT_RETRY,
     timeout: options.apiTimeoutMs ?? 10_000,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    // The gate retries 429s itself after Retry-After; the client's queue must not hold calls back.
+    ...(options.gate
+      ? { fetch: options.gate.fetch('normal', options.fetch), rejectRateLimitedCalls: true, maxRequestConcurrency: 10_000 }
+      : options.fetch
+        ? { fetch: options.fetch }
+        : {}),
     ...(options.apiUrl ? { slackApiUrl: options.apiUrl.endsWith('/') ? options.apiUrl : `${options.apiUrl}/` } : {}),
   };
 

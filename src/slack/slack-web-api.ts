@@ -1,5 +1,6 @@
 import { LogLevel, webApi } from '@slack/bolt';
 import type { Logger } from '../log/logger';
+import type { SlackRateGate } from './slack-rate-gate';
 import { SlackApiError } from './errors/slack-api-error';
 import { SlackUnavailableError } from './errors/slack-unavailable-error';
 
@@ -29,6 +30,10 @@ export interface SlackWebClientOptions {
   timeoutMs?: number;
   /** The HTTP client under the WebClient: ExternalCallMetrics.slackFetch() counts every attempt. */
   fetch?: webApi.WebClientOptions['fetch'];
+  /** Paces calls to Slack's rate tiers and retries 429s after Retry-After (slack-rate-gate.ts). */
+  gate?: SlackRateGate;
+  /** `priority`: the certificate delivery lane, first in line on a shared rate bucket. */
+  lane?: 'normal' | 'priority';
 }
 
 /**
@@ -43,7 +48,11 @@ export function createSlackWebClient(options: SlackWebClientOptions): WebClient 
     ...(options.apiUrl ? { slackApiUrl: options.apiUrl.endsWith('/') ? options.apiUrl : `${options.apiUrl}/` } : {}),
     retryConfig: options.retryConfig ?? { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 4_000, randomize: true },
     timeout: options.timeoutMs ?? 10_000,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.gate
+      ? { fetch: options.gate.fetch(options.lane, options.fetch), rejectRateLimitedCalls: true, maxRequestConcurrency: 10_000 }
+      : options.fetch
+        ? { fetch: options.fetch }
+        : {}),
     logLevel: LogLevel.WARN,
     logger: {
       debug: () => undefined,

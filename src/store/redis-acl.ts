@@ -15,7 +15,7 @@ const FAMILIES = {
   keys: ['keys:*'],
   seen: ['seen:*'],
   rateLimits: ['rl:*'],
-  /** Adapter state: Slack message refs; Jira issue keys, follow-up markers, locks and the poll cursor. */
+  /** Adapter state: Slack message refs, DM channel ids (`ad:slack:dm-channels`) and who opened the App Home; delivered DMs (`ad:delivery:`); Jira issue keys, follow-up markers, locks and the poll cursor. */
   adapters: ['ad:*'],
   ca: ['ca:*'],
   /** One retention sweep at a time (both processes sweep). */

@@ -98,6 +98,14 @@ export class RedisKeys {
   delivery(source: string, id: string): string {
     return `${this.base}:seen:${source}:${id}`;
   }
+  /** Slack DM channel ids by user id (conversations.open once per person, shared by replicas); in the `:ad:` family. */
+  get slackDmChannels(): string {
+    return `${this.base}:ad:slack:dm-channels`;
+  }
+  /** Who has opened the App Home (user id → when): only their Home is re-published after a change. */
+  get slackHomeOpened(): string {
+    return `${this.base}:ad:slack:home-opened`;
+  }
   /** Per-adapter state about a request (Slack message refs, Jira issue key): one key family, `:ad:`, for every adapter. */
   adapterState(adapter: string, requestId: string): string {
     return `${this.base}:ad:${adapter}:req:${requestId}`;

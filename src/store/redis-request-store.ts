@@ -137,14 +137,19 @@ export class RedisRequestStore implements RequestStore {
     return this.redis.zcard(this.keys.stateIndex(state));
   }
 
-  /** Newest first. */
-  async listByRequester(userId: string, limit = 50): Promise<AccessRequest[]> {
-    return this.getMany(await this.redis.zrevrange(this.keys.requesterIndex(userId), 0, limit - 1));
+  /** Newest first; `offset` skips that many (paging). */
+  async listByRequester(userId: string, limit = 50, offset = 0): Promise<AccessRequest[]> {
+    return this.getMany(await this.redis.zrevrange(this.keys.requesterIndex(userId), offset, offset + limit - 1));
   }
 
-  /** Pending requests whose current stage this user was resolved as an approver of. */
-  async listPendingForApprover(userId: string, limit = 100): Promise<AccessRequest[]> {
-    const requests = await this.getMany(await this.redis.zrevrange(this.keys.approverIndex(userId), 0, limit - 1));
+  /** How many requests the person has made (that are still stored). */
+  async countByRequester(userId: string): Promise<number> {
+    return this.redis.zcard(this.keys.requesterIndex(userId));
+  }
+
+  /** Pending requests whose current stage this user was resolved as an approver of, newest first; `offset` for paging. */
+  async listPendingForApprover(userId: string, limit = 100, offset = 0): Promise<AccessRequest[]> {
+    const requests = await this.getMany(await this.redis.zrevrange(this.keys.approverIndex(userId), offset, offset + limit - 1));
     return requests.filter((r) => r.state === 'pending' && r.approvers.includes(userId));
   }
 
@@ -199,6 +204,14 @@ export class RedisRequestStore implements RequestStore {
       }
       if (rows.length < batch) return;
     }
+  }
+
+  /**
+   * How many requests wait for this user's decision: the approver index holds exactly the pending
+   * requests of the stage they were resolved for (transitions leave and join it atomically).
+   */
+  async countPendingForApprover(userId: string): Promise<number> {
+    return this.redis.zcard(this.keys.approverIndex(userId));
   }
 
   /** Approved or issued grants whose window ends at or before `until`. */

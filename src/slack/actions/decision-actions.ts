@@ -4,6 +4,7 @@ import type { AppContext } from '../../app/app-context';
 import type { Logger } from '../../log/logger';
 import { REQUEST_ID_PATTERN } from '../../requests/request-id';
 import type { AppHome } from '../app-home';
+import { SlackWorkQueue } from '../slack-work-queue';
 import { actionResultText, notDoneText } from '../commands/result-text';
 import type { DenyReasonModal } from '../modals/deny-reason-modal';
 import { clickSourceOf, type ClickerReply, type ClickSource } from './clicker-reply';
@@ -23,6 +24,8 @@ export class DecisionActions {
     private readonly reply: ClickerReply,
     private readonly denyModal: DenyReasonModal,
     private readonly logger: Logger,
+    /** Post-ack work, a few at a time, so 500 approvals clicked at once are all acked at once. */
+    private readonly work: SlackWorkQueue = new SlackWorkQueue(),
   ) {}
 
   register(app: App): void {
@@ -30,7 +33,7 @@ export class DecisionActions {
       await ack();
       const source = clickSourceOf(body, respond);
       try {
-        await this.approve(source, action.value);
+        await this.work.run(() => this.approve(source, action.value));
       } catch (err) {
         await this.reply.failed(source, err, 'approve');
       }

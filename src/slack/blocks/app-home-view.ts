@@ -16,8 +16,10 @@ export interface AppHomeData {
   grants: AccessRequest[];
   /** The user's own pending requests. */
   pending: AccessRequest[];
-  /** Pending requests whose current stage the user may decide. */
+  /** Pending requests whose current stage the user may decide (the newest; `approvalsTotal` counts all). */
   approvals: AccessRequest[];
+  /** How many wait for the user's decision in all. */
+  approvalsTotal?: number;
   /** The outcome of something the user just did here (mrkdwn). */
   notice?: string;
   /** Group ids shown as their handles. */
@@ -139,8 +141,14 @@ export function appHomeView(data: AppHomeData): types.HomeView {
 
   blocks.push({ type: 'divider' }, header('Waiting for your approval'));
   if (data.approvals.length === 0) blocks.push(mrkdwnSection('_Nothing waiting for you._'));
-  for (const request of data.approvals.slice(0, HOME_LIST_LIMIT)) blocks.push(...approvalItemBlocks(request, policy, 'home', now, data.groups));
-  blocks.push(...more(data.approvals.length, HOME_LIST_LIMIT, '`/access pending`'));
+  const shown = data.approvals.slice(0, HOME_LIST_LIMIT);
+  for (const request of shown) blocks.push(...approvalItemBlocks(request, policy, 'home', now, data.groups));
+  const total = Math.max(data.approvalsTotal ?? 0, data.approvals.length);
+  if (total > shown.length)
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `Showing ${shown.length} of ${total} waiting for you · \`/access pending\` pages through them all (\`/access pending 2\`…)` }],
+    });
 
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Updated ${slackTime(now)} · \`/access help\` lists every command` }] });
   return { type: 'home', blocks };

@@ -10,8 +10,9 @@ export type AccessCommand =
   | { kind: 'help'; problem?: string }
   /** A first word that is neither a command nor a resource; `suggestion` is the whole line as probably meant. */
   | { kind: 'unknown'; word: string; suggestion?: string }
-  | { kind: 'list' }
-  | { kind: 'pending' }
+  /** `page` counts from 1. */
+  | { kind: 'list'; page: number }
+  | { kind: 'pending'; page: number }
   | { kind: 'cancel'; id: string }
   | { kind: 'revoke'; id: string }
   | { kind: 'extend'; id: string; durationMs: number; reason?: string }
@@ -46,7 +47,16 @@ export const USAGE = {
   extend: '/access extend <request id> <duration> [reason]',
   keyAdd: '/access key add <public key>',
   keyRemove: '/access key remove <fingerprint>',
+  list: '/access list [page]',
+  pending: '/access pending [page]',
 } as const;
+
+/** A page number argument: absent is page 1. */
+function pageArg(word: string | undefined, usage: string): { page: number } | { problem: string; usage: string } {
+  if (word === undefined) return { page: 1 };
+  if (/^[1-9][0-9]{0,4}$/.test(word)) return { page: Number(word) };
+  return { problem: `${code(word.slice(0, 40))} is not a page number; pages are 1, 2, 3…`, usage };
+}
 
 /** Slash command text arrives with &, < and > HTML-escaped, whatever the command's should_escape says. */
 export function unescapeSlackText(text: string): string {
@@ -130,9 +140,14 @@ export function parseAccessCommand(raw: string, policy: CommandPolicy): AccessCo
       return { kind: 'help' };
     case 'list':
     case 'ls':
-      return { kind: 'list' };
-    case 'pending':
-      return { kind: 'pending' };
+    case 'pending': {
+      const kind = sub === 'pending' ? 'pending' : 'list';
+      const usage = kind === 'pending' ? USAGE.pending : USAGE.list;
+      const page = pageArg(args[0], usage);
+      if ('problem' in page) return { kind: 'usage', ...page };
+      if (args.length > 1) return { kind: 'usage', problem: `\`${kind}\` takes at most a page number.`, usage };
+      return { kind, page: page.page };
+    }
     case 'cancel':
     case 'revoke': {
       const usage = sub === 'cancel' ? USAGE.cancel : USAGE.revoke;

@@ -12,7 +12,19 @@ import type { ServiceResult } from '../../requests/request-service';
 import { REQUEST_ID_PATTERN } from '../../requests/request-id';
 import { commandPolicy, ticketExample } from './command-policy';
 import { parseAccessCommand, type AccessCommand } from './access-command-parser';
-import { alreadyOpenReply, EXTEND_ACTION_ID, keyAddedText, keyListReply, listReply, pendingReply, type CommandReply } from './command-replies';
+import {
+  alreadyOpenReply,
+  EXTEND_ACTION_ID,
+  keyAddedText,
+  keyListReply,
+  LIST_PAGE_SIZE,
+  listReply,
+  PAGE_ACTION_ID,
+  PENDING_PAGE_SIZE,
+  pendingReply,
+  type CommandReply,
+} from './command-replies';
+import { SlackWorkQueue } from '../slack-work-queue';
 import { helpText } from './help-text';
 import { actionResultText, submitResultText } from './result-text';
 import { groupLabelsOf, type GroupLabels } from './slack-text';
@@ -21,6 +33,9 @@ export const ACCESS_COMMAND = '/access';
 
 /** `<grant id> <duration>` on the Extend button of an "already open" reply. */
 const ExtendButtonValue = z.string().regex(new RegExp(`^${REQUEST_ID_PATTERN.source.replace(/^\^|\$$/g, '')} [0-9a-z]{1,12}$`));
+
+/** `list 2` or `pending 3` on a Next page button. */
+const PageButtonValue = z.string().regex(/^(list|pending) [1-9][0-9]{0,4}$/);
 
 interface Invocation {
   command: SlashCommand;
@@ -39,6 +54,8 @@ export class AccessCommandHandler {
     private readonly modal: RequestModal,
     private readonly home: AppHome,
     private readonly logger: Logger,
+    /** Post-ack work, a few at a time, so a burst of commands is acked at once. */
+    private readonly work: SlackWorkQueue = new SlackWorkQueue(),
     private readonly clock: () => number = Date.now,
   ) {}
 
@@ -53,11 +70,31 @@ export class AccessCommandHandler {
       }
     });
 
+    // Next page of `/access list` or `/access pending`: the reply is replaced by that page.
+    app.action<BlockAction<ButtonAction>>(PAGE_ACTION_ID, async ({ ack, body, action, respond }) => {
+      await ack();
+      const parsed = PageButtonValue.safeParse(action.value);
+      try {
+        if (!parsed.success) {
+          await respond({ response_type: 'ephemeral', replace_original: false, text: ':warning: This button does not name a page.' });
+          return;
+        }
+        const [kind, page] = parsed.data.split(' ') as ['list' | 'pending', string];
+        const reply = await this.pageReply(body.user.id, kind, Number(page));
+        await respond({ response_type: 'ephemeral', replace_original: true, text: reply.text, ...(reply.blocks ? { blocks: reply.blocks } : {}) });
+      } catch (err) {
+        this.logger.error({ err, userId: body.user.id }, 'next page failed');
+        await respond({ response_type: 'ephemeral', replace_original: false, text: ':warning: That did not work: something went wrong on our side (it is logged). Try again in a moment.' });
+      }
+    });
+
     app.command(ACCESS_COMMAND, async ({ ack, command, client, respond }) => {
       await ack();
       const invocation = { command, client, respond };
       try {
-        await this.run(invocation);
+        // The modal must open within the trigger's 3 s: it never waits behind other work.
+        const opensModal = parseAccessCommand(command.text ?? '', commandPolicy(this.ctx.policy)).kind === 'open_modal';
+        await (opensModal ? this.run(invocation) : this.work.run(() => this.run(invocation)));
       } catch (err) {
         this.logger.error({ err, userId: command.user_id }, '/access failed');
         await this.reply(invocation, { text: ':warning: Something went wrong on our side; it is logged. Try again in a moment.' });
@@ -97,13 +134,9 @@ export class AccessCommandHandler {
         await this.reply(inv, { text: `:thinking_face: ${parsed.problem}\nUsage: \`${escapeText(parsed.usage)}\`` });
         return;
       case 'list':
-        await this.reply(inv, listReply(await this.ctx.store.listByRequester(userId, 100), policy, this.clock(), await this.groups()));
+      case 'pending':
+        await this.reply(inv, await this.pageReply(userId, parsed.kind, parsed.page));
         return;
-      case 'pending': {
-        const waiting = (await this.ctx.store.listPendingForApprover(userId)).filter((r) => r.requester.id !== userId);
-        await this.reply(inv, pendingReply(waiting, policy, this.clock(), await this.groups()));
-        return;
-      }
       case 'cancel':
       case 'revoke': {
         const result =
@@ -166,6 +199,20 @@ export class AccessCommandHandler {
         return;
       }
     }
+  }
+
+  /** One page of `/access list` or `/access pending`, with the true total. */
+  private async pageReply(userId: string, kind: 'list' | 'pending', page: number): Promise<CommandReply> {
+    const { store } = this.ctx;
+    if (kind === 'list') {
+      const offset = (page - 1) * LIST_PAGE_SIZE;
+      const [items, total] = await Promise.all([store.listByRequester(userId, LIST_PAGE_SIZE, offset), store.countByRequester(userId)]);
+      return listReply({ items, total, page, pageSize: LIST_PAGE_SIZE }, this.ctx.policy, this.clock(), await this.groups());
+    }
+    const offset = (page - 1) * PENDING_PAGE_SIZE;
+    const [waiting, total] = await Promise.all([store.listPendingForApprover(userId, PENDING_PAGE_SIZE, offset), store.countPendingForApprover(userId)]);
+    const items = waiting.filter((r) => r.requester.id !== userId);
+    return pendingReply({ items, total, page, pageSize: PENDING_PAGE_SIZE }, this.ctx.policy, this.clock(), await this.groups());
   }
 
   private groups(): Promise<GroupLabels> {

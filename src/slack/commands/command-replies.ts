@@ -32,28 +32,72 @@ function linesOf(requests: AccessRequest[], policy: Policy, now: number, limit: 
   return lines.join('\n');
 }
 
-/** `/access list`: active access with time left, pending requests, and the last few closed ones. */
-export function listReply(mine: AccessRequest[], policy: Policy, now: number, groups?: GroupLabels): CommandReply {
+/** One page of a longer list: `total` is the true count, `page` counts from 1. */
+export interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
+/** Requests per page of `/access list` (lines) and `/access pending` (2 blocks each; a message holds 50). */
+export const LIST_PAGE_SIZE = 20;
+export const PENDING_PAGE_SIZE = PENDING_LIMIT;
+
+/** "Showing 21–40 of 137", and a Next page button with the command that does the same. */
+function pageFooter(what: 'list' | 'pending', page: Page<unknown>): types.KnownBlock[] {
+  const first = (page.page - 1) * page.pageSize + 1;
+  const last = first + page.items.length - 1;
+  const more = last < page.total;
+  const blocks: types.KnownBlock[] = [
+    {
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `Showing ${page.items.length === 0 ? 0 : first}–${Math.max(last, 0)} of ${page.total}${more ? ` · next: \`/access ${what} ${page.page + 1}\`` : ''}`,
+        },
+      ],
+    },
+  ];
+  if (more)
+    blocks.push({
+      type: 'actions',
+      block_id: `page.${what}`,
+      elements: [{ type: 'button', action_id: PAGE_ACTION_ID, value: `${what} ${page.page + 1}`, text: { type: 'plain_text', text: 'Next page' } }],
+    });
+  return blocks;
+}
+
+/** The Next page button of `/access list` and `/access pending`; value `list 2` or `pending 2`. */
+export const PAGE_ACTION_ID = 'access.page';
+
+/** `/access list`: the person's requests, newest first, one page at a time: active with time left, pending, the others. */
+export function listReply(page: Page<AccessRequest>, policy: Policy, now: number, groups?: GroupLabels): CommandReply {
+  const mine = page.items;
+  if (page.total === 0) return { text: 'You have no requests yet. Type `/access` to make one.' };
+  if (mine.length === 0) return { text: `There is no page ${page.page}: you have ${page.total} request${page.total === 1 ? '' : 's'}, ${LIST_PAGE_SIZE} to a page.` };
   const active = mine.filter((r) => (r.state === 'approved' || r.state === 'issued') && (r.expiresAt ?? Infinity) > now);
   const pending = mine.filter((r) => r.state === 'pending');
   const recent = mine.filter((r) => !active.includes(r) && !pending.includes(r));
-  if (mine.length === 0) return { text: 'You have no requests yet. Type `/access` to make one.' };
   const blocks: types.KnownBlock[] = [
     section(`*Active access*\n${active.length ? linesOf(active, policy, now, LIST_LIMIT) : '_none_'}`),
     section(`*Pending*\n${pending.length ? linesOf(pending, policy, now, LIST_LIMIT, groups) : '_none_'}`),
   ];
-  if (recent.length) blocks.push(section(`*Recent*\n${linesOf(recent, policy, now, RECENT_LIMIT)}`));
+  if (recent.length) blocks.push(section(`*${page.page === 1 ? 'Recent' : 'Earlier'}*\n${linesOf(recent, policy, now, page.page === 1 ? RECENT_LIMIT : LIST_PAGE_SIZE)}`));
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: '`/access revoke <id>` ends access early · `/access cancel <id>` withdraws a request' }] });
-  return { text: `${active.length} active, ${pending.length} pending`, blocks };
+  if (page.total > mine.length) blocks.push(...pageFooter('list', page));
+  return { text: `${active.length} active, ${pending.length} pending${page.total > mine.length ? ` (of ${page.total} requests in all)` : ''}`, blocks };
 }
 
-/** `/access pending`: what waits for this person's decision, each with Approve and Deny. */
-export function pendingReply(requests: AccessRequest[], policy: Policy, now?: number, groups?: GroupLabels): CommandReply {
-  if (requests.length === 0) return { text: 'Nothing is waiting for your decision.' };
-  const blocks: types.KnownBlock[] = [section(`*${requests.length} request${requests.length === 1 ? '' : 's'} waiting for your decision*`)];
-  for (const r of requests.slice(0, PENDING_LIMIT)) blocks.push(...approvalItemBlocks(r, policy, 'pending', now, groups));
-  if (requests.length > PENDING_LIMIT) blocks.push(section(`…and ${requests.length - PENDING_LIMIT} more in the App Home.`));
-  return { text: `${requests.length} waiting for your decision`, blocks };
+/** `/access pending`: what waits for this person's decision, each with Approve and Deny, a page at a time. */
+export function pendingReply(page: Page<AccessRequest>, policy: Policy, now?: number, groups?: GroupLabels): CommandReply {
+  if (page.total === 0) return { text: 'Nothing is waiting for your decision.' };
+  if (page.items.length === 0) return { text: `There is no page ${page.page}: ${page.total} request${page.total === 1 ? '' : 's'} wait for your decision, ${page.pageSize} to a page.` };
+  const blocks: types.KnownBlock[] = [section(`*${page.total} request${page.total === 1 ? '' : 's'} waiting for your decision*`)];
+  for (const r of page.items.slice(0, PENDING_LIMIT)) blocks.push(...approvalItemBlocks(r, policy, 'pending', now, groups));
+  if (page.total > page.items.length) blocks.push(...pageFooter('pending', page));
+  return { text: `${page.total} waiting for your decision`, blocks };
 }
 
 export function keyListReply(keys: RegisteredKey[]): CommandReply {
