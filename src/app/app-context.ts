@@ -115,7 +115,10 @@ export class AppContext {
     // is away; ioredis reconnects on its own, so they are warnings in our log.
     for (const queue of [this.certificatesQueue, this.timersQueue, this.deliveriesQueue])
       queue.on('error', (err) => logger.warn({ err: err.message, queue: queue.name }, 'queue connection error (reconnecting)'));
-    this.scheduler = new BullmqScheduler(this.certificatesQueue, this.timersQueue, this.deliveriesQueue);
+    this.scheduler = new BullmqScheduler(this.certificatesQueue, this.timersQueue, this.deliveriesQueue, Date.now, {
+      attempts: env.DELIVERY_ATTEMPTS,
+      backoffMs: env.DELIVERY_BACKOFF,
+    });
     this.requestMetrics = new RequestMetrics(this.metrics, (state) => this.store.countByState(state));
     new QueueMetrics(this.metrics, () => [this.certificatesQueue, this.timersQueue, this.deliveriesQueue]);
     new AuditSinkMetrics(this.metrics, this.redis, this.keys);

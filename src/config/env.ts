@@ -83,6 +83,9 @@ const EnvSchema = z.object({
   /** How soon a dead worker's jobs are retried (BullMQ lock duration and stalled-job check). */
   WORKER_STALLED_CHECK: durationString('30s'),
   EXPIRY_WARNING: durationString('10m'),
+  /** Tries of a DM to a requester (the certificate, a refusal) before it is audited as failed, and the first wait between them (doubling). */
+  DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
+  DELIVERY_BACKOFF: durationString('1s'),
   /** How often servers fetch the KRL and CRLs (docs/ca-trust.md): revoke messages say how soon a revocation takes effect. */
   KRL_REFRESH_INTERVAL: durationString('1m'),
   RECONCILE_INTERVAL: durationString('1m'),

@@ -5,7 +5,8 @@ import type { TimerJobData } from './job-data';
 import { jobIds } from './queue-names';
 
 export const APPROVED_NOTICE_DELAY_MS = 10_000;
-export const DELIVERY_ATTEMPTS = 12;
+/** Defaults: about an hour of retries (Slack down, the person's DM refused), then audited as failed. */
+export const DELIVERY_RETRY = { attempts: 12, backoffMs: 1000 };
 
 /**
  * Durable work through BullMQ. Job ids derive from the request, so enqueuing twice (a retry, the
@@ -17,6 +18,7 @@ export class BullmqScheduler implements Scheduler {
     private readonly timers: Queue,
     private readonly deliveries: Queue,
     private readonly clock: () => number = Date.now,
+    private readonly deliveryRetry: { attempts: number; backoffMs: number } = DELIVERY_RETRY,
   ) {}
 
   /**
@@ -31,9 +33,8 @@ export class BullmqScheduler implements Scheduler {
       {
         jobId: jobIds.deliver(notice, request.id),
         ...(notice === 'approved' ? { delay: APPROVED_NOTICE_DELAY_MS } : {}),
-        // About an hour of retries (Slack down, the person's DM refused): then audited as failed.
-        attempts: DELIVERY_ATTEMPTS,
-        backoff: { type: 'exponential', delay: 1000 },
+        attempts: this.deliveryRetry.attempts,
+        backoff: { type: 'exponential', delay: this.deliveryRetry.backoffMs },
       },
     );
   }
