@@ -168,7 +168,9 @@ describe('rate limits', () => {
     expect(tries[1]!.at - tries[0]!.at).toBeGreaterThanOrEqual(1_900);
     expect(e2e.ctx.slackGate?.stats.rateLimits()['chat.postMessage']).toBeGreaterThanOrEqual(1);
     const metrics = await e2e.ctx.metrics.text();
-    expect(metrics).toMatch(/access_bot_slack_api_rate_limited_total\{[^}]*method="chat.postMessage"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/access_bot_external_calls_total\{[^}]*service="slack"[^}]*method="chat.postMessage"[^}]*outcome="rate_limited"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/access_bot_slack_api_backlog(\{[^}]*\})? 0/);
+    expect(metrics).toMatch(/access_bot_queue_jobs\{[^}]*queue="deliveries"/);
   }, 30_000);
 });
 
