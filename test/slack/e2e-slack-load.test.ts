@@ -209,6 +209,25 @@ describe('true counts with paging', () => {
     expect(JSON.stringify(e2e.fake.homeView(BOB.id)?.view.blocks)).toContain('Showing 15 of 130 waiting for you');
   }, 120_000);
 
+  test('`/access list` pages through all of a person’s requests, newest first, with the true total', async () => {
+    for (let i = 0; i < 22; i++) {
+      const r = await e2e.ctx.service.submit(ALICE.id, { resource: 'staging-ssh', reason: `INC-5${i} try ${i}`, via: 'slack' });
+      expect(r).toMatchObject({ status: 'ok' });
+      if (r.status === 'ok') await e2e.ctx.service.cancel(r.request.id, ALICE.id, 'slack');
+    }
+    const total = await e2e.ctx.store.countByRequester(ALICE.id);
+    expect(total).toBeGreaterThanOrEqual(22);
+    const first = await e2e.command(ALICE.id, 'list');
+    expect(JSON.stringify(first.body.blocks)).toContain(`Showing 1–20 of ${total}`);
+    expect(JSON.stringify(first.body.blocks)).toContain('"value":"list 2"');
+    // Newest first: the last request made is on page 1.
+    expect(JSON.stringify(first.body.blocks)).toContain((await e2e.latestRequestOf(ALICE.id)).id);
+    const lastPage = Math.ceil(total / 20);
+    const last = await e2e.command(ALICE.id, `list ${lastPage}`);
+    expect(JSON.stringify(last.body.blocks)).toContain(`of ${total}`);
+    expect(JSON.stringify(last.body.blocks)).not.toContain('access.page');
+  }, 60_000);
+
   test('the Next page button replaces the reply with the next page', async () => {
     const responseUrl = e2e.fake.responseUrl();
     const payload = {
