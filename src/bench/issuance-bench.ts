@@ -130,6 +130,8 @@ export async function benchIssuance(options: {
     CA_DIR: join(dir, 'ca'),
     LOG_LEVEL: 'warn',
     WORKER_CONCURRENCY: String(options.concurrency),
+    // The worker's health listener on any free port: another worker may hold 3001.
+    WORKER_PORT: '0',
     EXPIRY_WARNING: '10m',
     // Every approval comes from its own person (one open request per person and resource), and the
     // bench is a burst far beyond any person's rate.

@@ -199,6 +199,8 @@ export async function benchSlackPhase(options: {
     SLACK_RATE_SCALE: String(options.rateScale ?? 1000),
     HOST: '127.0.0.1',
     PORT: String(port),
+    // The worker's own health listener: any free port, never another worker's 3001.
+    WORKER_PORT: '0',
   };
   const ctx = await AppContext.create(loadEnv({ ...env, SLACK_BOT_TOKEN: '', SLACK_SIGNING_SECRET: '' }), silentLogger(), { directory: new StaticDirectory([]) });
   let bot: ChildProcess | undefined;

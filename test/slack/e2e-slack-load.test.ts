@@ -168,7 +168,9 @@ describe('rate limits', () => {
     expect(tries[1]!.at - tries[0]!.at).toBeGreaterThanOrEqual(1_900);
     expect(e2e.ctx.slackGate?.stats.rateLimits()['chat.postMessage']).toBeGreaterThanOrEqual(1);
     const metrics = await e2e.ctx.metrics.text();
-    expect(metrics).toMatch(/access_bot_slack_api_rate_limited_total\{[^}]*method="chat.postMessage"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/access_bot_external_calls_total\{[^}]*service="slack"[^}]*method="chat.postMessage"[^}]*outcome="rate_limited"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/access_bot_slack_api_backlog(\{[^}]*\})? 0/);
+    expect(metrics).toMatch(/access_bot_queue_jobs\{[^}]*queue="deliveries"/);
   }, 30_000);
 });
 
@@ -206,6 +208,25 @@ describe('true counts with paging', () => {
     await published;
     expect(JSON.stringify(e2e.fake.homeView(BOB.id)?.view.blocks)).toContain('Showing 15 of 130 waiting for you');
   }, 120_000);
+
+  test('`/access list` pages through all of a person’s requests, newest first, with the true total', async () => {
+    for (let i = 0; i < 22; i++) {
+      const r = await e2e.ctx.service.submit(ALICE.id, { resource: 'staging-ssh', reason: `INC-5${i} try ${i}`, via: 'slack' });
+      expect(r).toMatchObject({ status: 'ok' });
+      if (r.status === 'ok') await e2e.ctx.service.cancel(r.request.id, ALICE.id, 'slack');
+    }
+    const total = await e2e.ctx.store.countByRequester(ALICE.id);
+    expect(total).toBeGreaterThanOrEqual(22);
+    const first = await e2e.command(ALICE.id, 'list');
+    expect(JSON.stringify(first.body.blocks)).toContain(`Showing 1–20 of ${total}`);
+    expect(JSON.stringify(first.body.blocks)).toContain('"value":"list 2"');
+    // Newest first: the last request made is on page 1.
+    expect(JSON.stringify(first.body.blocks)).toContain((await e2e.latestRequestOf(ALICE.id)).id);
+    const lastPage = Math.ceil(total / 20);
+    const last = await e2e.command(ALICE.id, `list ${lastPage}`);
+    expect(JSON.stringify(last.body.blocks)).toContain(`of ${total}`);
+    expect(JSON.stringify(last.body.blocks)).not.toContain('access.page');
+  }, 60_000);
 
   test('the Next page button replaces the reply with the next page', async () => {
     const responseUrl = e2e.fake.responseUrl();
