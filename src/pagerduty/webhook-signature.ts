@@ -1,9 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { SignatureCheck } from '../http/signed-webhook-route';
 
 /** At most this many signatures are looked at: PagerDuty sends one per active secret (two during rotation). */
 const MAX_SIGNATURES = 8;
-
-export type SignatureCheck = { ok: true } | { ok: false; reason: 'missing' | 'malformed' | 'mismatch' };
 
 /**
  * PagerDuty Webhooks v3: `X-PagerDuty-Signature: v1=<hex HMAC-SHA256 of the raw body>[,v1=<hex>…]`,
