@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -11,6 +11,7 @@ import { sshPublicKeyFromKeyObject } from '../ca/ssh/ssh-public-key';
 import { loadEnv } from '../config/env';
 import { silentLogger } from '../log/logger';
 import { StaticDirectory } from '../requests/static-directory';
+import { cleanUpBench, percentile, perSecond, stopChild, waitFor } from './bench-support';
 
 export interface IssuanceBenchResult {
   certificatesPerRound: number;
@@ -47,34 +48,9 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
-/** Completions per second between the first and the last completion of a round. */
-function rate(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  return Math.round((sorted.length - 1) / (((sorted[sorted.length - 1] ?? 0) - (sorted[0] ?? 0)) / 1000));
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
 function spawnNode(script: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(process.env.BENCH_NODE ?? process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   return child;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-async function waitFor(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > end) throw new Error(`benchmark: ${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** No-op BullMQ jobs through one worker process: the ceiling the queue itself sets on this machine. */
@@ -92,13 +68,13 @@ async function baseline(url: string, jobs: number, concurrency: number, rounds: 
           Array.from({ length: Math.min(1000, jobs - i) }, (_, j) => ({ name: 'noop', data: {}, opts: { jobId: `n-${round}-${i + j}` } })),
         );
       await queue.resume();
-      await waitFor(async () => (await queue.getCompletedCount()) >= jobs, 120_000, 'no-op jobs completing');
+      await waitFor(async () => (await queue.getCompletedCount()) >= jobs, 120_000, 'no-op jobs completing', 20);
       const done = await queue.getJobs(['completed'], 0, -1);
-      results.push(rate(done.map((j) => j.finishedOn ?? 0)));
+      results.push(perSecond(done.map((j) => j.finishedOn ?? 0)));
       await queue.clean(0, 0, 'completed');
     }
   } finally {
-    await stop(child);
+    await stopChild(child);
     await queue.obliterate({ force: true });
     await queue.close();
     connection.disconnect();
@@ -154,7 +130,7 @@ export async function benchIssuance(options: {
 
     // Throughput: with the queue paused, approve N requests; then the (warm) worker drains them.
     worker = spawnNode(join(__dirname, '..', 'cli.js'), ['worker'], env);
-    await waitFor(async () => (await ctx.published.read()) !== undefined, 30_000, 'worker start');
+    await waitFor(async () => (await ctx.published.read()) !== undefined, 30_000, 'worker start', 20);
     const rounds: number[] = [];
     let issuedSoFar = 0;
     for (let round = 0; round < options.rounds; round++) {
@@ -168,8 +144,8 @@ export async function benchIssuance(options: {
       }
       await ctx.certificatesQueue.resume();
       issuedSoFar += ids.length;
-      await waitFor(async () => (await ctx.store.countByState('issued')) >= issuedSoFar, 300_000, 'issuance');
-      rounds.push(rate((await ctx.store.getMany(ids)).map((r) => r.certificate?.issuedAt ?? 0)));
+      await waitFor(async () => (await ctx.store.countByState('issued')) >= issuedSoFar, 300_000, 'issuance', 20);
+      rounds.push(perSecond((await ctx.store.getMany(ids)).map((r) => r.certificate?.issuedAt ?? 0)));
     }
 
     // Latency: a steady stream of approvals with the worker running; approval to stored certificate.
@@ -184,12 +160,12 @@ export async function benchIssuance(options: {
       for (const r of await Promise.all(batch)) if (r.status === 'ok') latencyIds.push(r.request.id);
       await new Promise((r) => setTimeout(r, 5));
     }
-    await waitFor(async () => (await ctx.store.countByState('issued')) >= issuedSoFar + latencyIds.length, 120_000, 'latency issuance');
+    await waitFor(async () => (await ctx.store.countByState('issued')) >= issuedSoFar + latencyIds.length, 120_000, 'latency issuance', 20);
     const latencies = (await ctx.store.getMany(latencyIds))
       .map((r) => (r.certificate?.issuedAt ?? 0) - (r.approvedAt ?? 0))
       .sort((a, b) => a - b);
 
-    await stop(worker);
+    await stopChild(worker);
     worker = undefined;
     const baselineRounds = await baseline(options.url, options.certificates, options.concurrency, options.rounds);
     const certsPerSecond = median(rounds);
@@ -212,16 +188,7 @@ export async function benchIssuance(options: {
       },
     };
   } finally {
-    if (worker) await stop(worker);
-    await ctx.certificatesQueue.obliterate({ force: true }).catch(() => undefined);
-    await ctx.timersQueue.obliterate({ force: true }).catch(() => undefined);
-    let cursor = '0';
-    do {
-      const [next, keys] = await ctx.redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await ctx.redis.del(...keys);
-    } while (cursor !== '0');
-    await ctx.close();
-    rmSync(dir, { recursive: true, force: true });
+    await stopChild(worker);
+    await cleanUpBench(ctx, prefix, dir);
   }
 }

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppContext } from '../app/app-context';
@@ -12,6 +11,7 @@ import { silentLogger } from '../log/logger';
 import { StaticDirectory } from '../requests/static-directory';
 import { BenchSlackApi, type BenchSlackUser } from './bench-slack-api';
 import { SignedSlackRequests } from './signed-slack-requests';
+import { cleanUpBench, freePort, percentile, perSecond, procMemoryMb, stopChild, waitFor } from './bench-support';
 
 /** The shipped two-approver workflow (a backend lead, then security) and the identities it names. */
 const SHIPPED = join(__dirname, '..', '..', 'workflows');
@@ -66,33 +66,8 @@ export interface SlackPhaseResult {
 
 function percentiles(values: number[]): Percentiles {
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0);
+  const at = (p: number) => Math.round(percentile(sorted, p));
   return { samples: sorted.length, p50Ms: at(50), p99Ms: at(99), maxMs: Math.round(sorted[sorted.length - 1] ?? 0) };
-}
-
-function perSecond(times: number[]): number {
-  if (times.length < 2) return 0;
-  const sorted = [...times].sort((a, b) => a - b);
-  return Math.round((sorted.length - 1) / (((sorted[sorted.length - 1] ?? 0) - (sorted[0] ?? 0)) / 1000));
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(probe: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > end) throw new Error(`benchmark: ${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Until Slack has seen no call for `quietMs`: the bot's and worker's backlogs are drained. */
@@ -111,34 +86,6 @@ async function quiet(fake: BenchSlackApi, quietMs: number, timeoutMs: number): P
     timeoutMs,
     'Slack traffic settling',
   );
-}
-
-/** Peak resident set (VmHWM) of a child, in MB (Linux). */
-function peakRssMb(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Math.round(Number(kb) / 1024) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-function rssMb(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Math.round(Number(kb) / 1024) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-async function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 function delta(after: Map<string, number>, before: Map<string, number>): Record<string, number> {
@@ -218,7 +165,7 @@ export async function benchSlackPhase(options: {
     const base = `http://127.0.0.1:${port}`;
     await waitFor(async () => (await fetch(`${base}/readyz`).then((r) => r.ok).catch(() => false)) && (await ctx.published.read()) !== undefined, 60_000, 'bot and worker start');
     await quiet(fake, 500, 30_000);
-    const idle = { bot: rssMb(bot.pid), worker: rssMb(worker.pid) };
+    const idle = { bot: procMemoryMb(bot.pid, 'VmRSS'), worker: procMemoryMb(worker.pid, 'VmRSS') };
     fake.rateScale = options.rateScale ?? undefined;
     const slack = new SignedSlackRequests(`${base}/slack/events`, SIGNING_SECRET);
     // Warm-up (JIT, first connections): not measured.
@@ -291,7 +238,7 @@ export async function benchSlackPhase(options: {
     const issuedTimes = records.map((r) => r.certificate?.issuedAt ?? 0);
     const endToEnd = Math.round((chosen.length / Math.max(1, lastCert - firstClick)) * 1000);
     const approvedToIssued = perSecond(issuedTimes);
-    const peak = { bot: peakRssMb(bot.pid), worker: peakRssMb(worker.pid) };
+    const peak = { bot: procMemoryMb(bot.pid, 'VmHWM'), worker: procMemoryMb(worker.pid, 'VmHWM') };
 
     return {
       slackRateScale: options.rateScale,
@@ -328,16 +275,8 @@ export async function benchSlackPhase(options: {
       seconds: Math.round((Date.now() - started) / 1000),
     };
   } finally {
-    await Promise.all([stop(bot), stop(worker)]);
+    await Promise.all([stopChild(bot), stopChild(worker)]);
     await fake.stop();
-    for (const q of [ctx.certificatesQueue, ctx.timersQueue, ctx.deliveriesQueue]) await q.obliterate({ force: true }).catch(() => undefined);
-    let cursor = '0';
-    do {
-      const [next, keys] = await ctx.redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await ctx.redis.del(...keys);
-    } while (cursor !== '0');
-    await ctx.close();
-    rmSync(dir, { recursive: true, force: true });
+    await cleanUpBench(ctx, prefix, dir);
   }
 }

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../../src/bench/bench-support';
 import { FakeSlackApi, type FakeSlackMessage, type FakeSlackUser, type FakeSlackUsergroup } from '../fakes/slack-api';
 import { eventually, testApp, type TestApp } from '../helpers/app';
 import { SlackRequests } from '../helpers/slack-requests';
@@ -16,16 +16,6 @@ export const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
 export const SIGNING_SECRET = 'cluster-signing-secret-5d0c1e';
 export const APPROVALS = 'C0CLUSTER';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Child {
   process: ChildProcess;

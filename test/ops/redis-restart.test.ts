@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { FakeSlackUser } from '../fakes/slack-api';
 import { eventually } from '../helpers/app';
-import { APPROVALS, Cluster, freePort } from './cluster';
+import { freePort } from '../../src/bench/bench-support';
+import { APPROVALS, Cluster } from './cluster';
 
 /**
  * Redis restarted in the middle of a flow (a Redis of this test's own, on a spare port, with AOF;
